@@ -1,0 +1,1 @@
+//! `slo`: SLO definitions in, trustworthy numbers, Prometheus rules and Grafana dashboards out.
