@@ -1,0 +1,76 @@
+//! Wires each parsed command to the library: load the spec, do the work, write the output.
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, ConfigArgs};
+use crate::error::{Error, exit};
+use crate::model::{Sli, Slo, Spec};
+use crate::spec;
+
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    match cli.command {
+        Command::Validate(args) => validate(&args.config),
+        Command::Report(_)
+        | Command::Check(_)
+        | Command::GenerateRules(_)
+        | Command::GenerateDashboard(_) => Err(Error::Usage("not implemented yet".into())),
+    }
+}
+
+fn load(config: &ConfigArgs) -> Result<Spec, Error> {
+    Ok(spec::load(&config.config)?)
+}
+
+fn validate(config: &ConfigArgs) -> Result<ExitCode, Error> {
+    let spec = load(config)?;
+    println!(
+        "{}: valid, service {}, {} SLO{}",
+        spec.source,
+        spec.service,
+        spec.slos.len(),
+        if spec.slos.len() == 1 { "" } else { "s" }
+    );
+    for slo in &spec.slos {
+        println!("  {}", summary(slo));
+    }
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// One line describing an SLO, e.g. `availability: 99.5% over 30d, ratio of errors, by handler`.
+fn summary(slo: &Slo) -> String {
+    let kind = match &slo.sli {
+        Sli::Ratio(r) => match r.events {
+            crate::model::RatioEvents::Errors(_) => "ratio of errors to total",
+            crate::model::RatioEvents::Good(_) => "ratio of good to total",
+        }
+        .to_string(),
+        Sli::Latency(l) => format!(
+            "latency at or under {}s",
+            crate::promql::number(l.threshold)
+        ),
+        Sli::Raw(_) => "raw error-ratio query".to_string(),
+    };
+    let mut line = format!(
+        "{}: {}% over {}, {kind}",
+        slo.name,
+        crate::promql::number(slo.objective.percent()),
+        slo.window
+    );
+    let group_by = slo.sli.group_by();
+    if !group_by.is_empty() {
+        line.push_str(&format!(", per {}", group_by.join(", ")));
+    }
+    let alerts: Vec<&str> = [
+        ("page", slo.alerting.page.enabled),
+        ("ticket", slo.alerting.ticket.enabled),
+    ]
+    .iter()
+    .filter(|(_, on)| *on)
+    .map(|(name, _)| *name)
+    .collect();
+    line.push_str(&match alerts.as_slice() {
+        [] => ", no alerts".to_string(),
+        names => format!(", {} alerts", names.join(" and ")),
+    });
+    line
+}

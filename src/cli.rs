@@ -1,0 +1,218 @@
+//! The command line, as clap derives it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::promql::LabelStyle;
+
+const EXIT_CODES: &str = "\
+Exit codes (every command):
+  0  success; for `check`, every selected SLO was evaluated and passed
+  1  `check`: at least one SLO failed its policy
+  2  invalid usage or invalid spec (or an output file that cannot be written)
+  3  the data source failed: Prometheus unreachable, an HTTP or query error,
+     or no data where data is required";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "slo",
+    version,
+    about = "SLOs as code: validate slo.yaml, report error budgets from Prometheus, gate CI, \
+             and generate Prometheus rules and Grafana dashboards",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the spec and its PromQL; print one line per SLO.
+    #[command(after_help = EXIT_CODES)]
+    Validate(ValidateArgs),
+    /// Query Prometheus and print SLI, error budget and burn rates per SLO.
+    #[command(after_help = EXIT_CODES)]
+    Report(ReportArgs),
+    /// The CI error-budget gate: exit 0 only when every selected SLO was evaluated and passed.
+    #[command(after_help = EXIT_CODES)]
+    Check(CheckArgs),
+    /// Write Prometheus recording rules and multiwindow multi-burn-rate alerts.
+    #[command(after_help = EXIT_CODES)]
+    GenerateRules(GenerateRulesArgs),
+    /// Write a Grafana dashboard (and provisioning files) for the generated rules.
+    #[command(after_help = EXIT_CODES)]
+    GenerateDashboard(GenerateDashboardArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// The spec to read; `-` reads standard input.
+    #[arg(long, short = 'c', env = "SLO_CONFIG", default_value = "slo.yaml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// How to reach Prometheus (or Mimir, Cortex, Thanos: anything serving its HTTP API).
+#[derive(Debug, Clone, Args)]
+pub struct PrometheusArgs {
+    /// Base URL of the Prometheus HTTP API.
+    #[arg(
+        long,
+        env = "SLO_PROMETHEUS_URL",
+        default_value = "http://localhost:9090"
+    )]
+    pub prometheus_url: String,
+    /// Give up on a query after this long (Prometheus duration, e.g. 30s, 2m).
+    #[arg(long, default_value = "30s")]
+    pub timeout: String,
+    /// Queries in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Extra HTTP header, `Name: value` (repeatable), e.g. `X-Scope-OrgID: tenant-1`.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// File holding a bearer token.
+    #[arg(long, value_name = "FILE", conflicts_with = "basic_auth_user")]
+    pub bearer_token_file: Option<PathBuf>,
+    /// Bearer token (prefer the environment or a file to the command line).
+    #[arg(
+        long,
+        env = "SLO_PROMETHEUS_TOKEN",
+        hide_env_values = true,
+        hide = true,
+        conflicts_with = "basic_auth_user"
+    )]
+    pub bearer_token: Option<String>,
+    /// User name for HTTP basic auth.
+    #[arg(long, env = "SLO_PROMETHEUS_USER")]
+    pub basic_auth_user: Option<String>,
+    /// File holding the basic-auth password.
+    #[arg(long, value_name = "FILE", requires = "basic_auth_user")]
+    pub basic_auth_password_file: Option<PathBuf>,
+    /// Basic-auth password (prefer a file).
+    #[arg(
+        long,
+        env = "SLO_PROMETHEUS_PASSWORD",
+        hide_env_values = true,
+        hide = true,
+        requires = "basic_auth_user"
+    )]
+    pub basic_auth_password: Option<String>,
+    /// PEM file of a CA certificate to trust, for a Prometheus behind a private CA.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// Which SLOs to evaluate, and when.
+#[derive(Debug, Clone, Args)]
+pub struct EvaluationArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
+    /// Evaluate at this instant (RFC 3339 or Unix seconds) instead of now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Only this SLO (repeatable).
+    #[arg(long = "slo", value_name = "NAME")]
+    pub slos: Vec<String>,
+    /// Status `at_risk` when less than this percentage of the error budget remains.
+    #[arg(long, default_value_t = 25.0, value_name = "PCT")]
+    pub warn_below: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub evaluation: EvaluationArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// One line per SLO and a summary.
+    Text,
+    /// GitHub Actions annotations, plus the Markdown report in $GITHUB_STEP_SUMMARY.
+    Github,
+    /// The report JSON with a `gate` object.
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub evaluation: EvaluationArgs,
+    /// Fail an SLO with less than this percentage of its error budget left [spec: gate.min_budget_remaining, else 0].
+    #[arg(long, value_name = "PCT")]
+    pub min_budget_remaining: Option<f64>,
+    /// Fail when the burn rate over WINDOW exceeds FACTOR, e.g. `1h=14.4` (repeatable).
+    #[arg(long = "max-burn-rate", value_name = "WINDOW=FACTOR")]
+    pub max_burn_rates: Vec<String>,
+    /// Pass SLOs that have no data instead of failing them.
+    #[arg(long)]
+    pub allow_no_data: bool,
+    /// Also write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CheckFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// A rule file for Prometheus' `rule_files:`.
+    Prometheus,
+    /// A prometheus-operator PrometheusRule manifest.
+    PrometheusRule,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateRulesArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Where to write; `-` is standard output.
+    #[arg(long, short = 'o', default_value = "-")]
+    pub output: PathBuf,
+    #[arg(long, value_enum, default_value = "prometheus")]
+    pub format: RulesFormat,
+    #[arg(long, value_enum, default_value = "native")]
+    pub label_style: LabelStyle,
+    /// Namespace of the PrometheusRule manifest.
+    #[arg(long, default_value = "monitoring")]
+    pub namespace: String,
+    /// Name of the PrometheusRule manifest [default: <service>-slos].
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateDashboardArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Where to write the dashboard JSON; `-` is standard output.
+    #[arg(long, short = 'o', default_value = "-")]
+    pub output: PathBuf,
+    /// Also write Grafana provisioning (dashboard provider, Prometheus datasource) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub provisioning: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "native")]
+    pub label_style: LabelStyle,
+    /// URL of the provisioned Prometheus datasource.
+    #[arg(long, default_value = "http://localhost:9090")]
+    pub prometheus_url: String,
+}

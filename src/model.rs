@@ -1,0 +1,263 @@
+//! The validated SLO model: what every command after `spec` works from.
+//!
+//! Values here are already checked; nothing downstream re-validates them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+/// Prometheus label name to value; sorted so every output is deterministic.
+pub type Labels = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    /// Where the spec was read from, as given (`slo.yaml`, or `<stdin>`).
+    pub source: String,
+    pub service: String,
+    pub slos: Vec<Slo>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slo {
+    pub name: String,
+    pub description: Option<String>,
+    pub objective: Objective,
+    pub window: Window,
+    /// Top-level labels with the SLO's own merged over them.
+    pub labels: Labels,
+    pub sli: Sli,
+    pub alerting: Alerting,
+    /// The spec's `gate:` section with the SLO's own merged over it.
+    pub gate: GatePolicy,
+}
+
+/// The objective as a percentage, e.g. 99.5.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Objective {
+    percent: f64,
+}
+
+impl Objective {
+    /// `percent` must be in (0, 100); the spec layer guarantees it.
+    pub fn from_percent(percent: f64) -> Self {
+        Self { percent }
+    }
+    pub fn percent(self) -> f64 {
+        self.percent
+    }
+    /// The objective as a fraction, e.g. 0.995.
+    pub fn ratio(self) -> f64 {
+        tidy(self.percent / 100.0)
+    }
+    /// The allowed error ratio, e.g. 0.005.
+    pub fn error_budget(self) -> f64 {
+        tidy((100.0 - self.percent) / 100.0)
+    }
+}
+
+/// Rounds to 10 significant digits, which drops binary floating-point noise (0.9990000000000001 -> 0.999) so that numbers
+/// written into rules, dashboards and JSON are the ones a person wrote.
+pub fn tidy(x: f64) -> f64 {
+    if !x.is_finite() || x == 0.0 {
+        return x;
+    }
+    format!("{x:.9e}").parse().unwrap_or(x)
+}
+
+/// A time window such as a compliance window (`30d`) or a burn-rate window (`5m`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Window(Duration);
+
+impl Window {
+    pub const fn from_secs(secs: u64) -> Self {
+        Self(Duration::from_secs(secs))
+    }
+    /// Parses with Prometheus' duration grammar (`30d`, `1h30m`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        promql_parser::util::parse_duration(text).map(Self)
+    }
+    pub fn duration(self) -> Duration {
+        self.0
+    }
+    pub fn secs(self) -> u64 {
+        self.0.as_secs()
+    }
+    pub fn days(self) -> f64 {
+        self.0.as_secs_f64() / 86_400.0
+    }
+}
+
+/// Prometheus duration text with days as the largest unit (`30d`, `7d`, `1h30m`), the form
+/// used in rule names such as `slo:sli_error:ratio_rate30d`.
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let mut rest = self.0.as_millis();
+        if rest == 0 {
+            return f.write_str("0s");
+        }
+        for (unit, size) in [
+            ("d", 86_400_000),
+            ("h", 3_600_000),
+            ("m", 60_000),
+            ("s", 1000),
+            ("ms", 1),
+        ] {
+            if rest >= size {
+                write!(f, "{}{unit}", rest / size)?;
+                rest %= size;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Windows over which burn rates are reported and alerted on, besides the compliance window.
+pub const BURN_RATE_WINDOWS: [Window; 5] = [
+    Window::from_secs(300),
+    Window::from_secs(3600),
+    Window::from_secs(6 * 3600),
+    Window::from_secs(86_400),
+    Window::from_secs(3 * 86_400),
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sli {
+    Ratio(RatioSli),
+    Latency(LatencySli),
+    Raw(RawSli),
+}
+
+impl Sli {
+    /// Labels that split the SLO into one SLI per combination.
+    pub fn group_by(&self) -> &[String] {
+        match self {
+            Sli::Ratio(r) => &r.group_by,
+            Sli::Latency(l) => &l.group_by,
+            Sli::Raw(_) => &[],
+        }
+    }
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Sli::Ratio(_) => "ratio",
+            Sli::Latency(_) => "latency",
+            Sli::Raw(_) => "raw",
+        }
+    }
+}
+
+/// A counter series selector, kept as the user wrote it (the parser's Display re-sorts matchers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selector(pub String);
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatioSli {
+    pub events: RatioEvents,
+    pub total: Selector,
+    pub group_by: Vec<String>,
+}
+
+/// Which side of the ratio the spec counts besides the total.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RatioEvents {
+    Errors(Selector),
+    Good(Selector),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencySli {
+    /// Histogram base name; `_bucket` and `_count` are appended.
+    pub histogram: String,
+    /// Matchers with their braces, e.g. `{job="api"}`; empty when none.
+    pub selector: String,
+    /// Seconds; an event is good when at or under it.
+    pub threshold: f64,
+    pub group_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawSli {
+    /// PromQL returning an error ratio, with `{{window}}` where the range goes.
+    pub error_ratio: String,
+}
+
+pub const WINDOW_PLACEHOLDER: &str = "{{window}}";
+
+impl RawSli {
+    pub fn query(&self, window: Window) -> String {
+        self.error_ratio
+            .replace(WINDOW_PLACEHOLDER, &window.to_string())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Alerting {
+    pub page: AlertPolicy,
+    pub ticket: AlertPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertPolicy {
+    pub enabled: bool,
+    pub labels: Labels,
+    pub annotations: Labels,
+}
+
+impl Default for AlertPolicy {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            labels: Labels::new(),
+            annotations: Labels::new(),
+        }
+    }
+}
+
+/// What `slo check` holds an SLO to, from the spec; command-line flags win over it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GatePolicy {
+    /// Percent of the error budget that must remain, e.g. 25.
+    pub min_budget_remaining: Option<f64>,
+    /// Burn-rate window to the largest allowed burn rate over it.
+    pub max_burn_rate: BTreeMap<Window, f64>,
+}
+
+impl GatePolicy {
+    /// `self` with every rule that `over` sets replaced by `over`'s.
+    pub fn merged_with(&self, over: &GatePolicy) -> GatePolicy {
+        let mut max_burn_rate = self.max_burn_rate.clone();
+        max_burn_rate.extend(over.max_burn_rate.iter().map(|(w, f)| (*w, *f)));
+        GatePolicy {
+            min_budget_remaining: over.min_budget_remaining.or(self.min_budget_remaining),
+            max_burn_rate,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_display_uses_days_as_largest_unit() {
+        for text in ["30d", "28d", "7d", "90d", "5m", "1h30m", "3d"] {
+            assert_eq!(Window::parse(text).unwrap().to_string(), text);
+        }
+        assert_eq!(Window::parse("1w").unwrap().to_string(), "7d");
+        assert_eq!(Window::parse("120m").unwrap().to_string(), "2h");
+    }
+
+    #[test]
+    fn objective_fractions_carry_no_float_noise() {
+        let o = Objective::from_percent(99.9);
+        assert_eq!(o.ratio().to_string(), "0.999");
+        assert_eq!(o.error_budget().to_string(), "0.001");
+        let o = Objective::from_percent(99.95);
+        assert_eq!(o.error_budget().to_string(), "0.0005");
+    }
+}

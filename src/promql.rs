@@ -1,0 +1,335 @@
+//! Every piece of PromQL text `slo` writes, and every series and label name it uses.
+//!
+//! Reports, rules and dashboards all build their queries here, so a naming convention or a
+//! query shape changes in one place only.
+
+use std::fmt::Write;
+
+use crate::model::{LatencySli, RatioEvents, Sli, Slo, Window};
+
+/// Which family of label and series names generated rules and dashboards use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LabelStyle {
+    /// `slo_service`, `slo_name`, `slo_window`, `slo_info`.
+    #[default]
+    Native,
+    /// Sloth's names (`sloth_id`, `sloth_service`, `sloth_slo`, `sloth_window`,
+    /// `sloth_slo_info`), so Sloth's Grafana dashboards work on these rules unchanged.
+    Sloth,
+}
+
+impl LabelStyle {
+    pub fn service_label(self) -> &'static str {
+        match self {
+            LabelStyle::Native => "slo_service",
+            LabelStyle::Sloth => "sloth_service",
+        }
+    }
+    pub fn slo_label(self) -> &'static str {
+        match self {
+            LabelStyle::Native => "slo_name",
+            LabelStyle::Sloth => "sloth_slo",
+        }
+    }
+    /// Label carrying the window on `slo:sli_error:ratio_rate*` series.
+    pub fn window_label(self) -> &'static str {
+        match self {
+            LabelStyle::Native => "slo_window",
+            LabelStyle::Sloth => "sloth_window",
+        }
+    }
+    /// Label carrying `<service>-<slo>`, which Sloth's dashboards select on.
+    pub fn id_label(self) -> Option<&'static str> {
+        match self {
+            LabelStyle::Native => None,
+            LabelStyle::Sloth => Some("sloth_id"),
+        }
+    }
+    pub fn info_metric(self) -> &'static str {
+        match self {
+            LabelStyle::Native => "slo_info",
+            LabelStyle::Sloth => "sloth_slo_info",
+        }
+    }
+
+    /// The identifying labels of an SLO's series, in output order.
+    pub fn slo_labels(self, service: &str, slo: &Slo) -> Vec<(&'static str, String)> {
+        let mut labels = Vec::new();
+        if let Some(id) = self.id_label() {
+            labels.push((id, format!("{service}-{}", slo.name)));
+        }
+        labels.push((self.service_label(), service.to_string()));
+        labels.push((self.slo_label(), slo.name.clone()));
+        labels
+    }
+
+    /// A selector matching one SLO's generated series, e.g. `{slo_service="api",slo_name="x"}`.
+    pub fn slo_selector(self, service: &str, slo: &Slo) -> String {
+        let matchers: Vec<String> = self
+            .slo_labels(service, slo)
+            .into_iter()
+            .map(|(k, v)| format!("{k}=\"{}\"", escape(&v)))
+            .collect();
+        format!("{{{}}}", matchers.join(","))
+    }
+}
+
+/// True for the labels `slo` sets on generated series in any style, which a spec may not set.
+pub fn is_reserved_label(name: &str) -> bool {
+    [LabelStyle::Native, LabelStyle::Sloth].iter().any(|s| {
+        [s.service_label(), s.slo_label(), s.window_label()].contains(&name)
+            || s.id_label() == Some(name)
+    })
+}
+
+// ---- recorded series names ----
+
+/// Error ratio over `window`: `slo:sli_error:ratio_rate5m`.
+pub fn error_ratio_record(window: Window) -> String {
+    format!("slo:sli_error:ratio_rate{window}")
+}
+/// Rate of bad events over 5m, recorded so window-long ratios can weight by traffic.
+pub const BAD_EVENTS_RATE_RECORD: &str = "slo:sli_bad_events:rate5m";
+/// Rate of all events over 5m, the denominator of [`BAD_EVENTS_RATE_RECORD`].
+pub const TOTAL_EVENTS_RATE_RECORD: &str = "slo:sli_total_events:rate5m";
+pub const OBJECTIVE_RECORD: &str = "slo:objective:ratio";
+pub const ERROR_BUDGET_RECORD: &str = "slo:error_budget:ratio";
+pub const TIME_PERIOD_DAYS_RECORD: &str = "slo:time_period:days";
+pub const CURRENT_BURN_RATE_RECORD: &str = "slo:current_burn_rate:ratio";
+pub const PERIOD_BURN_RATE_RECORD: &str = "slo:period_burn_rate:ratio";
+pub const PERIOD_BUDGET_REMAINING_RECORD: &str = "slo:period_error_budget_remaining:ratio";
+
+pub const BURN_ALERT: &str = "SLOErrorBudgetBurn";
+pub const ABSENT_ALERT: &str = "SLOMetricsAbsent";
+
+// ---- queries over the raw series ----
+
+/// The range function applied to counters: `increase` for event counts (reports), `rate` for
+/// per-second rates (rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeFn {
+    Increase,
+    Rate,
+}
+
+impl RangeFn {
+    fn name(self) -> &'static str {
+        match self {
+            RangeFn::Increase => "increase",
+            RangeFn::Rate => "rate",
+        }
+    }
+}
+
+/// Which events the first query of [`EventQueries`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    Bad,
+    Good,
+}
+
+/// The two counter queries behind an event-based SLI over one window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventQueries {
+    pub counted: Counted,
+    /// Bad (or good) events, one sample per group.
+    pub counted_query: String,
+    /// All events, one sample per group.
+    pub total_query: String,
+}
+
+/// The counter queries for an SLO's events over `window`; `None` for a raw SLI, which has no
+/// events, only a ratio.
+pub fn event_queries(sli: &Sli, window: Window, func: RangeFn) -> Option<EventQueries> {
+    let group_by = sli.group_by();
+    match sli {
+        Sli::Ratio(ratio) => {
+            let (counted, selector) = match &ratio.events {
+                RatioEvents::Errors(s) => (Counted::Bad, s),
+                RatioEvents::Good(s) => (Counted::Good, s),
+            };
+            Some(EventQueries {
+                counted,
+                counted_query: sum_counter(func, &selector.0, window, group_by),
+                total_query: sum_counter(func, &ratio.total.0, window, group_by),
+            })
+        }
+        Sli::Latency(latency) => Some(EventQueries {
+            counted: Counted::Good,
+            counted_query: sum_counter(func, &latency_good_selector(latency), window, group_by),
+            total_query: sum_counter(func, &latency_total_selector(latency), window, group_by),
+        }),
+        Sli::Raw(_) => None,
+    }
+}
+
+/// The error ratio of an SLO over `window`, one sample per group.
+///
+/// When the error counter does not exist yet (services create it at the first error), the
+/// ratio is 0, not empty: an empty result would read as "no data".
+pub fn error_ratio_query(sli: &Sli, window: Window) -> String {
+    let Some(q) = event_queries(sli, window, RangeFn::Rate) else {
+        let Sli::Raw(raw) = sli else {
+            unreachable!("event_queries is None only for raw SLIs")
+        };
+        return raw.query(window);
+    };
+    match q.counted {
+        Counted::Bad => format!(
+            "(\n  {}\n  or\n  0 * {}\n)\n/\n{}",
+            q.counted_query, q.total_query, q.total_query
+        ),
+        Counted::Good => format!("1 - (\n  {}\n  /\n  {}\n)", q.counted_query, q.total_query),
+    }
+}
+
+/// `sum(f(selector[window]))`, or `sum by (a, b) (...)` when grouped.
+fn sum_counter(func: RangeFn, selector: &str, window: Window, group_by: &[String]) -> String {
+    format!(
+        "{}({}({selector}[{window}]))",
+        sum_by(group_by),
+        func.name()
+    )
+}
+
+/// `sum` or `sum by (a, b) ` for an aggregation.
+pub fn sum_by(group_by: &[String]) -> String {
+    if group_by.is_empty() {
+        "sum".to_string()
+    } else {
+        format!("sum by ({}) ", group_by.join(", "))
+    }
+}
+
+/// The bucket series at the threshold. Exporters and Prometheus versions write `le` as `1`,
+/// `1.0` or `1e+00`, so the matcher accepts each text form of the number.
+fn latency_good_selector(latency: &LatencySli) -> String {
+    let forms = le_forms(latency.threshold)
+        .iter()
+        .map(|f| f.replace('.', "\\\\.").replace('+', "\\\\+"))
+        .collect::<Vec<_>>()
+        .join("|");
+    with_matcher(
+        &format!("{}_bucket", latency.histogram),
+        &latency.selector,
+        &format!("le=~\"{forms}\""),
+    )
+}
+
+fn latency_total_selector(latency: &LatencySli) -> String {
+    format!("{}_count{}", latency.histogram, latency.selector)
+}
+
+/// The text forms an `le` label may take for `threshold`.
+pub fn le_forms(threshold: f64) -> Vec<String> {
+    let plain = threshold.to_string();
+    let mut forms = vec![plain.clone()];
+    if !plain.contains('.') {
+        forms.push(format!("{plain}.0"));
+    }
+    // Go's %g switches to exponent form for large and small magnitudes.
+    let exp = format!("{threshold:e}");
+    let (mantissa, power) = exp.split_once('e').unwrap_or((&exp, "0"));
+    let power: i32 = power.parse().unwrap_or(0);
+    if !(-4..21).contains(&power) {
+        let sign = if power < 0 { '-' } else { '+' };
+        forms.push(format!("{mantissa}e{sign}{:02}", power.abs()));
+    }
+    forms.dedup();
+    forms
+}
+
+/// `metric{a="b",extra}`: a selector's matchers with one more added.
+fn with_matcher(metric: &str, selector: &str, extra: &str) -> String {
+    let inner = selector
+        .trim()
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .trim()
+        .trim_end_matches(',');
+    if inner.is_empty() {
+        format!("{metric}{{{extra}}}")
+    } else {
+        format!("{metric}{{{inner},{extra}}}")
+    }
+}
+
+/// The series whose absence means the SLO's exporter has gone silent; `None` for raw SLIs.
+pub fn absence_selector(sli: &Sli) -> Option<String> {
+    match sli {
+        Sli::Ratio(r) => Some(r.total.0.clone()),
+        Sli::Latency(l) => Some(latency_total_selector(l)),
+        Sli::Raw(_) => None,
+    }
+}
+
+/// Escapes a label value for a double-quoted PromQL string.
+pub fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Formats a number for PromQL and YAML: shortest exact text, no float noise.
+pub fn number(x: f64) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "{}", crate::model::tidy(x));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RatioSli, Selector};
+
+    fn ratio(events: RatioEvents, group_by: &[&str]) -> Sli {
+        Sli::Ratio(RatioSli {
+            events,
+            total: Selector("http_requests_total{job=\"api\"}".into()),
+            group_by: group_by.iter().map(|s| s.to_string()).collect(),
+        })
+    }
+
+    #[test]
+    fn errors_ratio_query_falls_back_to_zero_when_no_error_series_exists() {
+        let sli = ratio(
+            RatioEvents::Errors(Selector(
+                "http_requests_total{job=\"api\",status=\"5xx\"}".into(),
+            )),
+            &["handler"],
+        );
+        let q = error_ratio_query(&sli, Window::parse("5m").unwrap());
+        assert_eq!(
+            q,
+            "(\n  sum by (handler) (rate(http_requests_total{job=\"api\",status=\"5xx\"}[5m]))\n  or\n  0 * sum by (handler) (rate(http_requests_total{job=\"api\"}[5m]))\n)\n/\nsum by (handler) (rate(http_requests_total{job=\"api\"}[5m]))"
+        );
+        promql_parser::parser::parse(&q).unwrap();
+    }
+
+    #[test]
+    fn latency_bucket_matches_every_le_form() {
+        let sli = Sli::Latency(LatencySli {
+            histogram: "h".into(),
+            selector: "{job=\"api\",}".into(),
+            threshold: 1.0,
+            group_by: vec![],
+        });
+        let q = event_queries(&sli, Window::parse("30d").unwrap(), RangeFn::Increase).unwrap();
+        assert_eq!(
+            q.counted_query,
+            "sum(increase(h_bucket{job=\"api\",le=~\"1|1\\\\.0\"}[30d]))"
+        );
+        assert_eq!(q.total_query, "sum(increase(h_count{job=\"api\",}[30d]))");
+        promql_parser::parser::parse(&q.counted_query).unwrap();
+        assert_eq!(le_forms(0.3), vec!["0.3"]);
+        assert_eq!(le_forms(1e6), vec!["1000000", "1000000.0"]);
+        assert_eq!(le_forms(1e21).last().unwrap(), "1e+21");
+    }
+}

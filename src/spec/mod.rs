@@ -1,0 +1,106 @@
+//! Loading `slo.yaml`: read, parse, validate, and produce the [`model::Spec`](crate::model::Spec),
+//! or every problem found, each with its file, line, column, SLO and field.
+
+mod validate;
+mod yaml;
+
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+
+pub use yaml::Position;
+
+use crate::model::Spec;
+
+/// One problem in a spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// Where the offending value (or its key) was written, when the YAML says.
+    pub pos: Option<Position>,
+    /// The SLO the problem belongs to, by name (or `slos[i]` when it has no usable name).
+    pub slo: Option<String>,
+    /// Dotted path of the field within its SLO (or the file), e.g. `sli.ratio.errors`.
+    pub field: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// A spec that could not be read or is not valid: every problem found, in file order.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct SpecError {
+    pub source_name: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                // The caller prints the first "error: "; each further problem gets its own.
+                write!(f, "\nerror: ")?;
+            }
+            write!(f, "{}", self.source_name)?;
+            if let Some(pos) = d.pos {
+                write!(f, ":{}:{}", pos.line, pos.column)?;
+            }
+            write!(f, ": ")?;
+            if let Some(slo) = &d.slo {
+                write!(f, "slo {slo}: ")?;
+            }
+            if !d.field.is_empty() {
+                write!(f, "{}: ", d.field)?;
+            }
+            write!(f, "{}", d.message)?;
+            if let Some(hint) = &d.hint {
+                write!(f, "\n  hint: {hint}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The name under which standard input is reported.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Reads and validates the spec at `path`; `-` reads standard input.
+pub fn load(path: &Path) -> Result<Spec, SpecError> {
+    let (name, read) = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        let read = std::io::stdin().read_to_string(&mut text).map(|_| text);
+        (STDIN_NAME.to_string(), read)
+    } else {
+        (path.display().to_string(), std::fs::read_to_string(path))
+    };
+    match read {
+        Ok(text) => parse(&text, &name),
+        Err(err) => Err(SpecError {
+            diagnostics: vec![Diagnostic {
+                pos: None,
+                slo: None,
+                field: String::new(),
+                message: format!("cannot read the spec: {err}"),
+                hint: (err.kind() == std::io::ErrorKind::NotFound)
+                    .then(|| "pass --config FILE or set SLO_CONFIG".to_string()),
+            }],
+            source_name: name,
+        }),
+    }
+}
+
+/// Validates spec text; `source_name` is used in messages and kept in the model.
+pub fn parse(text: &str, source_name: &str) -> Result<Spec, SpecError> {
+    let fail = |diagnostics| SpecError {
+        source_name: source_name.to_string(),
+        diagnostics,
+    };
+    let root = yaml::parse(text).map_err(|(message, pos)| {
+        fail(vec![Diagnostic {
+            pos,
+            slo: None,
+            field: String::new(),
+            message: format!("not valid YAML: {message}"),
+            hint: None,
+        }])
+    })?;
+    validate::spec(&root, source_name).map_err(fail)
+}
