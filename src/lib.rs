@@ -11,6 +11,7 @@ pub mod cli;
 pub mod error;
 pub mod model;
 pub mod promql;
+pub mod report;
 pub mod spec;
 
 pub use error::{Error, exit};
