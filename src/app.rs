@@ -2,23 +2,61 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, ConfigArgs};
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::{Cli, Command, ConfigArgs, GenerateRulesArgs, RulesFormat};
 use crate::error::{Error, exit};
 use crate::model::{Sli, Slo, Spec};
+use crate::rules;
 use crate::spec;
 
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Validate(args) => validate(&args.config),
-        Command::Report(_)
-        | Command::Check(_)
-        | Command::GenerateRules(_)
-        | Command::GenerateDashboard(_) => Err(Error::Usage("not implemented yet".into())),
+        Command::GenerateRules(args) => generate_rules(&args),
+        Command::Report(_) | Command::Check(_) | Command::GenerateDashboard(_) => {
+            Err(Error::Usage("not implemented yet".into()))
+        }
     }
 }
 
 fn load(config: &ConfigArgs) -> Result<Spec, Error> {
     Ok(spec::load(&config.config)?)
+}
+
+fn generate_rules(args: &GenerateRulesArgs) -> Result<ExitCode, Error> {
+    let spec = load(&args.config)?;
+    let output = match args.format {
+        RulesFormat::Prometheus => rules::Output::RuleFile,
+        RulesFormat::PrometheusRule => {
+            rules::check_namespace(&args.namespace).map_err(Error::Usage)?;
+            rules::Output::PrometheusRule {
+                namespace: args.namespace.clone(),
+                name: rules::manifest_name(&spec.service, args.name.as_deref())
+                    .map_err(Error::Usage)?,
+            }
+        }
+    };
+    let groups = rules::generate(&spec, args.label_style);
+    write_output(&args.output, &rules::render(&groups, &spec.source, &output))?;
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// Writes `text` to `path`, or to standard output for `-`.
+fn write_output(path: &Path, text: &str) -> Result<(), Error> {
+    let output_error = |source| Error::Output {
+        path: path.display().to_string(),
+        source,
+    };
+    if path == Path::new("-") {
+        let mut stdout = std::io::stdout().lock();
+        return stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            .map_err(output_error);
+    }
+    std::fs::write(path, text).map_err(output_error)
 }
 
 fn validate(config: &ConfigArgs) -> Result<ExitCode, Error> {
