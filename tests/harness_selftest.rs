@@ -332,3 +332,47 @@ fn fake_server_modes() {
         assert!(e.is_connect(), "{e:?}");
     });
 }
+
+#[test]
+fn two_handlers_group_by_and_rule_file() {
+    let data = scenarios::two_handlers();
+    let prom = Prometheus::builder()
+        .openmetrics(data.openmetrics())
+        .rule_file(
+            "slo.yml",
+            "groups:\n- name: g\n  rules:\n  - record: x:up\n    expr: vector(1)\n",
+        )
+        .start();
+    let v = prom.query_vector(
+        &format!(
+            r#"sum by (handler) (increase({REQUESTS}{{status="5xx"}}[30d])) / sum by (handler) (increase({REQUESTS}[30d]))"#
+        ),
+        END,
+    );
+    assert_eq!(v.len(), 2);
+    for (labels, got) in v {
+        let h = labels["handler"].as_str().unwrap();
+        let truth = data.true_ratio(
+            REQUESTS,
+            &[("handler", h), ("status", "5xx")],
+            &[("handler", h)],
+            END - 30 * DAY,
+            END,
+        );
+        eprintln!("two_handlers {h}: {got} vs {truth}");
+        assert!(rel_err(got, truth) < 1e-3);
+    }
+    let (code, body) = prom::http_get(prom.port(), "/api/v1/rules").unwrap();
+    assert_eq!(code, 200);
+    assert!(body.contains("x:up"), "{body}");
+}
+
+#[test]
+fn zero_traffic_is_flat() {
+    let data = scenarios::zero_traffic();
+    let prom = Prometheus::start(&data.openmetrics());
+    let v = prom.query_vector(&format!("increase({REQUESTS}[30d])"), END);
+    assert_eq!(v.len(), 2);
+    assert!(v.iter().all(|(_, x)| *x == 0.0));
+    assert_eq!(data.true_increase(REQUESTS, &[], END - 30 * DAY, END), 0.0);
+}
