@@ -39,24 +39,32 @@ fn generate_rules(args: &GenerateRulesArgs) -> Result<ExitCode, Error> {
         }
     };
     let groups = rules::generate(&spec, args.label_style);
-    write_output(&args.output, &rules::render(&groups, &spec.source, &output))?;
+    write_output(&args.output, |out| {
+        rules::write(out, groups, &spec.source, &output)
+    })?;
     Ok(ExitCode::from(exit::OK))
 }
 
-/// Writes `text` to `path`, or to standard output for `-`.
-fn write_output(path: &Path, text: &str) -> Result<(), Error> {
+/// Runs `write` on `path`, or on standard output for `-`, buffered.
+fn write_output(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let output_error = |source| Error::Output {
         path: path.display().to_string(),
         source,
     };
     if path == Path::new("-") {
-        let mut stdout = std::io::stdout().lock();
-        return stdout
-            .write_all(text.as_bytes())
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        return write(&mut stdout)
             .and_then(|()| stdout.flush())
             .map_err(output_error);
     }
-    std::fs::write(path, text).map_err(output_error)
+    let file = std::fs::File::create(path).map_err(output_error)?;
+    let mut file = std::io::BufWriter::new(file);
+    write(&mut file)
+        .and_then(|()| file.flush())
+        .map_err(output_error)
 }
 
 fn validate(config: &ConfigArgs) -> Result<ExitCode, Error> {

@@ -259,7 +259,6 @@ fn alert_spec() -> Spec {
 /// exactly, and these hold `$value`; promtool check rules covers their templates.
 fn rules_without_annotations(spec: &Spec) -> String {
     let groups: Vec<RuleGroup> = rules::generate(spec, LabelStyle::Native)
-        .into_iter()
         .map(|mut g| {
             for rule in &mut g.rules {
                 if let Rule::Alert { annotations, .. } = rule {
@@ -494,7 +493,7 @@ fn compliance_window_ratio_is_the_traffic_weighted_events_ratio_under_10x_diurna
     );
 
     // Pass 1: the 5m event-rate rules, evaluated by promtool against the raw data.
-    let groups = rules::generate(&spec, LabelStyle::Native);
+    let groups: Vec<RuleGroup> = rules::generate(&spec, LabelStyle::Native).collect();
     let event_rates: Vec<RuleGroup> = groups
         .iter()
         .filter(|g| g.interval.is_none())
