@@ -9,6 +9,10 @@
 //!   every [`LONG_WINDOW_INTERVAL`];
 //! - `slo-meta-<service>-<slo>`: objective, budget, period, current burn rate, info series;
 //! - `slo-alerts-<service>-<slo>`: page and ticket burn alerts and the absent-metrics alert.
+//!
+//! No alert has a `for:`. A burn alert's short window already demands that the burn is still
+//! going on, so holding would only delay a page the long window has confirmed; the absent
+//! alert's `absent_over_time` range already waits out the silence it tolerates.
 
 use std::fmt::Write;
 
@@ -33,8 +37,6 @@ pub enum Rule {
     Alert {
         alert: String,
         expr: String,
-        /// How long the condition must hold before the alert fires.
-        hold: Option<Window>,
         labels: Labels,
         annotations: Labels,
     },
@@ -76,7 +78,7 @@ const TICKET: Severity = Severity {
 
 /// The windows of error-ratio rules besides the compliance window: every window the alerts
 /// read, shortest first.
-pub const ALERT_WINDOWS: [Window; 7] = [
+const ALERT_WINDOWS: [Window; 7] = [
     minutes(5),
     minutes(30),
     minutes(60),
@@ -106,7 +108,7 @@ impl Severity {
 }
 
 /// The burn rate at which `fraction` of a `window`-long error budget is spent in `long`.
-pub fn burn_factor(fraction: f64, window: Window, long: Window) -> f64 {
+fn burn_factor(fraction: f64, window: Window, long: Window) -> f64 {
     crate::model::tidy(fraction * window.secs() as f64 / long.secs() as f64)
 }
 
@@ -386,9 +388,6 @@ impl<'a> SloRules<'a> {
                 &conditions,
                 self.slo.objective.error_budget(),
             ),
-            // No hold: the short window already demands that the burn is still going on,
-            // and waiting would only delay a page that the long window has confirmed.
-            hold: None,
             labels: self.alert_labels(severity.name, policy),
             annotations,
         }
@@ -414,8 +413,6 @@ impl<'a> SloRules<'a> {
         Rule::Alert {
             alert: promql::ABSENT_ALERT.to_string(),
             expr,
-            // The range of absent_over_time already waits out ABSENT_AFTER.
-            hold: None,
             labels: self.alert_labels(TICKET.name, ticket),
             annotations,
         }
@@ -504,15 +501,11 @@ fn write_group(out: &mut String, pad: &str, group: &RuleGroup) {
             Rule::Alert {
                 alert,
                 expr,
-                hold,
                 labels,
                 annotations,
             } => {
                 let _ = writeln!(out, "{item}- alert: {}", scalar(alert));
                 write_expr(out, &item, expr);
-                if let Some(hold) = hold {
-                    let _ = writeln!(out, "{item}  for: {}", scalar(&hold.to_string()));
-                }
                 write_map(out, &item, "labels", labels);
                 write_map(out, &item, "annotations", annotations);
             }
