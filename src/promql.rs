@@ -157,6 +157,16 @@ pub fn recorded_events_ratio_query(selector: &str, window: Window) -> String {
     )
 }
 
+/// How many times faster than budgeted the errors of one SLO came over `window`, from its
+/// recorded ratio.
+pub fn burn_rate_query(selector: &str, window: Window, error_budget: f64) -> String {
+    format!(
+        "{}{selector} / {}",
+        error_ratio_record(window),
+        number(error_budget)
+    )
+}
+
 /// One window pair of a multiwindow burn-rate alert: both error ratios above
 /// `factor` times the error budget.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,8 +1,8 @@
 //! `slo generate-rules`: Prometheus recording rules and multiwindow multi-burn-rate alerts.
 //!
-//! [`generate`] turns a spec into [`RuleGroup`]s (pure data); [`render`] writes them as YAML.
-//! Per SLO there are four groups, in the order Prometheus and `promtool test rules` should
-//! evaluate them:
+//! [`generate`] turns a spec into [`RuleGroup`]s (pure data); [`write`] and [`render`] emit
+//! them as YAML. Per SLO there are up to four groups (no alerts group when its alerts are
+//! off), in the order `promtool test rules` evaluates them:
 //! - `slo-sli-<service>-<slo>`: the 5m event rates and the error ratios over the alerting
 //!   windows, from the raw series;
 //! - `slo-sli-long-<service>-<slo>`: the compliance-window ratio and what derives from it,
@@ -43,14 +43,14 @@ pub enum Rule {
 }
 
 /// How often the compliance-window rules run. They sum a whole window of 5m rate samples
-/// (8,640 per series for 30d at a 1m interval), and a ratio over weeks barely moves in
+/// (43,200 per series for 30d at a 1m interval), and a ratio over weeks barely moves in
 /// minutes; 2m is under half the default 5m lookback, so a query at any instant still finds a
 /// sample even when one evaluation is missed.
 pub const LONG_WINDOW_INTERVAL: Window = Window::from_secs(120);
 
-/// What an alert severity is for, after the Google SRE Workbook's multiwindow alerts: each
-/// condition fires when `budget_fraction` of the error budget would burn within `long`, and
-/// the `short` window confirms the burn is still going on (so the alert resolves quickly).
+/// An alert severity, after the Google SRE Workbook's multiwindow alerts: each condition
+/// fires when its fraction of the error budget would burn within its long window, and the
+/// short window confirms the burn is still going on (so the alert also resolves quickly).
 struct Severity {
     name: &'static str,
     /// (budget fraction, long window, short window)
@@ -226,7 +226,7 @@ impl<'a> SloRules<'a> {
             Sli::Raw(raw) => raw.query(window),
             _ => promql::recorded_events_ratio_query(&self.selector, window),
         };
-        let budget = promql::number(self.slo.objective.error_budget());
+        let budget = self.slo.objective.error_budget();
         vec![
             self.record(
                 promql::error_ratio_record(window),
@@ -235,11 +235,7 @@ impl<'a> SloRules<'a> {
             ),
             self.record(
                 promql::PERIOD_BURN_RATE_RECORD,
-                format!(
-                    "{}{} / {budget}",
-                    promql::error_ratio_record(window),
-                    self.selector
-                ),
+                promql::burn_rate_query(&self.selector, window, budget),
                 &[],
             ),
             self.record(
@@ -279,12 +275,7 @@ impl<'a> SloRules<'a> {
             ),
             self.record(
                 promql::CURRENT_BURN_RATE_RECORD,
-                format!(
-                    "{}{} / {}",
-                    promql::error_ratio_record(minutes(5)),
-                    self.selector,
-                    promql::number(objective.error_budget())
-                ),
+                promql::burn_rate_query(&self.selector, minutes(5), objective.error_budget()),
                 &[],
             ),
             self.record(self.style.info_metric(), "vector(1)".to_string(), &info),
@@ -373,8 +364,8 @@ impl<'a> SloRules<'a> {
             (
                 "description".to_string(),
                 format!(
-                    "The error ratio is {{{{ $value | humanizePercentage }}}}, against a budget of {} of events over {window}. At this rate the service spends {}.",
-                    promql::number(self.slo.objective.error_budget() * 100.0) + "%",
+                    "The error ratio over the long window is {{{{ $value | humanizePercentage }}}}, against a budget of {}% of events over {window}. This alert fires when errors spend {}.",
+                    promql::number(self.slo.objective.error_budget() * 100.0),
                     spends.join(", or ")
                 ),
             ),
