@@ -9,7 +9,9 @@
 pub mod app;
 pub mod cli;
 pub mod error;
+pub mod gate;
 pub mod model;
+pub mod output;
 pub mod promql;
 pub mod report;
 pub mod spec;
