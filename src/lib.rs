@@ -12,8 +12,10 @@ pub mod error;
 pub mod gate;
 pub mod model;
 pub mod output;
+pub mod prometheus;
 pub mod promql;
 pub mod report;
 pub mod spec;
+pub mod timestamp;
 
 pub use error::{Error, exit};
