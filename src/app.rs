@@ -4,16 +4,17 @@ use std::process::ExitCode;
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command, ConfigArgs, ReportArgs, ReportFormat};
+use crate::cli::{CheckArgs, CheckFormat, Cli, Command, ConfigArgs, ReportArgs, ReportFormat};
 use crate::error::{Error, exit};
 use crate::model::{Sli, Slo, Spec};
-use crate::{output, report, spec};
+use crate::{gate, output, report, spec};
 
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Validate(args) => validate(&args.config),
         Command::Report(args) => report(&args),
-        Command::Check(_) | Command::GenerateRules(_) | Command::GenerateDashboard(_) => {
+        Command::Check(args) => check(&args),
+        Command::GenerateRules(_) | Command::GenerateDashboard(_) => {
             Err(Error::Usage("not implemented yet".into()))
         }
     }
@@ -66,6 +67,62 @@ fn report(args: &ReportArgs) -> Result<ExitCode, Error> {
     } else {
         exit::OK
     }))
+}
+
+/// Evaluates exactly as `report` does, holds each row to its policy, prints the verdict and
+/// exits with the gate's code. Every usage problem (flags, `--slo`, burn-rate windows) is
+/// found before the first query.
+fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
+    let spec = load(&args.evaluation.config)?;
+    let flags = gate::policy_from_flags(args.min_budget_remaining, &args.max_burn_rates)?;
+    let options = report::EvaluationOptions::from_args(&args.evaluation, &spec)?;
+    let selected: Vec<&Slo> = spec
+        .slos
+        .iter()
+        .filter(|slo| options.slos.contains(&slo.name))
+        .collect();
+    let policies = gate::resolve(&selected, &flags)?;
+    let report = report::evaluate_blocking(&spec, &args.evaluation)?;
+    let verdict = gate::apply(&report, &policies, args.allow_no_data);
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    write_stdout(&match args.format {
+        CheckFormat::Text => output::gate::render_text(&verdict),
+        CheckFormat::Github => output::github::render(&verdict),
+        CheckFormat::Json => output::gate::render_json(&report, &verdict),
+    })?;
+    if let Some(path) = &args.junit {
+        let xml = output::junit::render(&verdict, &spec.service, report.evaluated_at);
+        std::fs::write(path, xml).map_err(|source| Error::Output {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    if args.format == CheckFormat::Github
+        && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+    {
+        let markdown = format!(
+            "{}{}",
+            output::github::step_summary(&verdict),
+            output::markdown::render(&report)
+        );
+        append(std::path::Path::new(&path), &markdown)?;
+    }
+    Ok(ExitCode::from(verdict.exit_code()))
+}
+
+/// Appends to a file other steps also write to, such as `$GITHUB_STEP_SUMMARY`.
+fn append(path: &std::path::Path, text: &str) -> Result<(), Error> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(|source| Error::Output {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 fn write_stdout(text: &str) -> Result<(), Error> {

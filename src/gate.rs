@@ -201,6 +201,18 @@ pub enum Unevaluated {
     NoPolicy,
 }
 
+impl Unevaluated {
+    /// The reason's name in JSON and JUnit.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Unevaluated::EvaluationError(_) => "evaluation_error",
+            Unevaluated::NoData { .. } => "no_data",
+            Unevaluated::NoBurnRateData { .. } => "no_burn_rate_data",
+            Unevaluated::NoPolicy => "no_policy",
+        }
+    }
+}
+
 /// The gate's verdict on one SLO row (one per group of a grouped SLO).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowVerdict {
@@ -309,7 +321,7 @@ fn evaluate(
     match &evaluation.outcome {
         Err(err) => vec![unevaluated_row(
             unknown(),
-            Unevaluated::EvaluationError(err.to_string()),
+            Unevaluated::EvaluationError(format!("{} (query: {})", err.message, err.query)),
         )],
         // A grouped SLO whose selector matches no series at all: no rows, no data.
         Ok(statuses) if statuses.is_empty() => vec![no_data_row(

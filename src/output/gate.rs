@@ -3,8 +3,13 @@
 
 use std::fmt::Write;
 
+use serde::Serialize;
+use serde_json::{Value, json};
+
 use crate::gate::{GateResult, RowVerdict, Rule, RuleResult, Unevaluated, Verdict};
+use crate::model::tidy;
 use crate::promql;
+use crate::report::Report;
 
 /// One line per row, then a summary line.
 pub fn render_text(gate: &GateResult) -> String {
@@ -135,6 +140,102 @@ pub fn summary(gate: &GateResult) -> String {
         gate.count(Verdict::Fail),
         gate.count(Verdict::Error),
     )
+}
+
+/// `slo check --format json`: the report's JSON document with a `gate` object after its
+/// keys:
+///
+/// ```json
+/// "gate": {"verdict": "fail", "exit_code": 1, "allow_no_data": false,
+///          "summary": "FAIL (exit 1): 2 checked, 1 passed, 1 failed, 0 could not be evaluated",
+///          "results": [{"slo": "availability", "labels": {}, "verdict": "fail",
+///                       "rules": [{"rule": "min_budget_remaining", "window": null,
+///                                  "threshold": 50, "observed": 40, "held": false}],
+///                       "unevaluated": null}],
+///          "failed_rules": [{"slo": "availability", "labels": {}, "rule": "min_budget_remaining",
+///                            "window": null, "threshold": 50, "observed": 40}]}
+/// ```
+/// `threshold` and `observed` are in the rule's unit: percent of the error budget for
+/// `min_budget_remaining`, a burn-rate factor for `max_burn_rate`. `observed` and `held` are
+/// `null` when unknown. `unevaluated` is `{"reason": "evaluation_error" | "no_data" |
+/// "no_burn_rate_data" | "no_policy", "message": ...}` or `null`. `results` also lists the
+/// SLOs that could not be evaluated, which the report's `slos` leaves out.
+pub fn render_json(report: &Report, gate: &GateResult) -> String {
+    #[derive(Serialize)]
+    struct Document<'a> {
+        #[serde(flatten)]
+        report: crate::output::json::Document<'a>,
+        gate: Value,
+    }
+    let document = Document {
+        report: crate::output::json::Document::new(report),
+        gate: gate_json(gate),
+    };
+    let mut text = serde_json::to_string_pretty(&document)
+        .expect("string keys and plain values always serialise");
+    text.push('\n');
+    text
+}
+
+fn gate_json(gate: &GateResult) -> Value {
+    let rule_json = |result: &RuleResult| {
+        let window = match result.rule {
+            Rule::MaxBurnRate { window, .. } => Some(window.to_string()),
+            Rule::MinBudgetRemaining(_) => None,
+        };
+        json!({
+            "rule": result.rule.name(),
+            "window": window,
+            "threshold": tidy(result.rule.threshold()),
+            "observed": result.observed.map(tidy),
+        })
+    };
+    let results: Vec<Value> = gate
+        .rows
+        .iter()
+        .map(|row| {
+            let rules: Vec<Value> = row
+                .results
+                .iter()
+                .map(|r| {
+                    let mut rule = rule_json(r);
+                    rule["held"] = json!(r.held());
+                    rule
+                })
+                .collect();
+            json!({
+                "slo": row.slo,
+                "labels": row.labels,
+                "verdict": row.verdict.as_str(),
+                "rules": rules,
+                "unevaluated": row.unevaluated.as_ref().map(|why| json!({
+                    "reason": why.reason(),
+                    "message": unevaluated_text(why, row.verdict),
+                })),
+            })
+        })
+        .collect();
+    let failed_rules: Vec<Value> = gate
+        .rows
+        .iter()
+        .flat_map(|row| {
+            row.failed().map(move |r| {
+                let mut rule = json!({"slo": row.slo, "labels": row.labels});
+                if let (Value::Object(into), Value::Object(from)) = (&mut rule, rule_json(r)) {
+                    into.extend(from);
+                }
+                rule
+            })
+        })
+        .collect();
+    json!({
+        "verdict": gate.verdict().as_str(),
+        "exit_code": gate.exit_code(),
+        "allow_no_data": gate.allow_no_data,
+        "summary": summary(gate),
+        "results": results,
+        "failed_rules": failed_rules,
+    })
 }
 
 /// Both numbers with 2 decimals, or with as many more (up to 9) as it takes to tell them

@@ -60,7 +60,7 @@ pub fn render(gate: &GateResult, service: &str, evaluated_at: f64) -> String {
             }
             Verdict::Error => {
                 let (kind, message) = match &row.unevaluated {
-                    Some(why) => (error_type(why), unevaluated_text(why, row.verdict)),
+                    Some(why) => (why.reason(), unevaluated_text(why, row.verdict)),
                     None => ("unevaluated", details.clone()),
                 };
                 let _ = writeln!(
@@ -87,14 +87,6 @@ pub fn render(gate: &GateResult, service: &str, evaluated_at: f64) -> String {
 /// Passed without any rule checked: no data at all, allowed.
 fn is_skipped(verdict: Verdict, why: Option<&Unevaluated>) -> bool {
     verdict == Verdict::Pass && matches!(why, Some(Unevaluated::NoData { .. }))
-}
-
-fn error_type(why: &Unevaluated) -> &'static str {
-    match why {
-        Unevaluated::EvaluationError(_) => "evaluation_error",
-        Unevaluated::NoData { .. } | Unevaluated::NoBurnRateData { .. } => "no_data",
-        Unevaluated::NoPolicy => "no_policy",
-    }
 }
 
 /// Escapes character data.
