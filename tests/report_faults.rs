@@ -90,16 +90,25 @@ fn connection_refused() {
 }
 
 #[test]
-fn timeout_is_reported_and_not_retried() {
+fn timeout_is_reported_not_retried_and_concurrency_bounded() {
     let server = FakeServer::start(Mode::Hang);
     let started = Instant::now();
-    let out = report_at(&server.url(), SPEC, &["--timeout", "1s"], &[]);
+    let out = report_at(
+        &server.url(),
+        SPEC,
+        &["--timeout", "1s", "--concurrency", "4"],
+        &[],
+    );
     let took = started.elapsed();
     assert_data_source_failure(&out, "no answer from");
     assert!(out.stderr.contains("within 1s"), "{}", out.stderr);
-    // 12 queries, 8 at a time, 1 s each, no retries: about 2 s.
-    assert!(took < Duration::from_secs(10), "took {took:?}");
     assert!(attempts_per_query(&server).iter().all(|&n| n == 1));
+    // 12 queries that each wait out the 1 s timeout, at most 4 in flight: at least 3 s.
+    assert!(
+        took >= Duration::from_secs(3),
+        "only {took:?}: more than 4 in flight"
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
 }
 
 #[test]
@@ -116,6 +125,13 @@ fn http_500_is_retried_then_fails() {
         out.stderr
     );
     assert_eq!(attempts_per_query(&server), vec![3; SPEC_QUERIES]);
+    // Without --at, every query still runs at one instant ("now", computed once).
+    let instants: std::collections::BTreeSet<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.body.split("time=").nth(1).unwrap_or("").to_string())
+        .collect();
+    assert_eq!(instants.len(), 1, "{instants:?}");
 }
 
 #[test]
@@ -290,6 +306,9 @@ fn usage_errors_exit_2_before_any_query() {
     let server = FakeServer::start(Mode::Status500);
     let dir = TempDir::new("faults-usage");
     let missing = dir.join("no-such-token").display().to_string();
+    let not_pem = dir.join("ca.pem");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    let not_pem = not_pem.display().to_string();
     for (args, expected) in [
         (vec!["--slo", "availabilty"], "did you mean `availability`?"),
         (vec!["--slo", "latency-p99"], "no SLO named `latency-p99`"),
@@ -307,6 +326,7 @@ fn usage_errors_exit_2_before_any_query() {
             "--bearer-token-file: cannot read",
         ),
         (vec!["--warn-below", "120"], "--warn-below"),
+        (vec!["--ca-cert", &not_pem], "holds no PEM certificate"),
     ] {
         let out = report_at(&server.url(), SPEC, &args, &[]);
         assert_eq!(out.code(), Some(2), "{args:?} {out:?}");
