@@ -372,8 +372,8 @@ struct Observed {
     error_ratio: Option<f64>,
 }
 
-/// The rows of one SLO from its measurements (one per window of [`windows`]): the arithmetic
-/// of the report, free of I/O.
+/// The rows of one SLO from its measurements (each burn-rate window and the compliance
+/// window): the arithmetic of the report, free of I/O.
 ///
 /// Groups are those the compliance window's total query returned; without any, a single
 /// `no_data` row stands for the SLO.
