@@ -46,7 +46,8 @@ pub struct Client {
     query_url: reqwest::Url,
     /// The base URL without credentials, for messages.
     shown_url: String,
-    timeout: Duration,
+    /// Per attempt; a Window for its Prometheus-style text (`30s`, `1m30s`).
+    timeout: Window,
     auth: Arc<Auth>,
     in_flight: Arc<Semaphore>,
 }
@@ -81,8 +82,7 @@ impl Client {
             })?;
         let timeout = Window::parse(&args.timeout)
             .ok()
-            .map(Window::duration)
-            .filter(|d| !d.is_zero())
+            .filter(|w| !w.duration().is_zero())
             .ok_or_else(|| {
                 Error::Usage(format!(
                     "--timeout: `{}` is not a positive duration such as 30s or 2m",
@@ -149,20 +149,21 @@ impl Client {
             .await
             .map_err(|_| "the query pool was closed".to_string())?;
         let mut backoff = FIRST_BACKOFF;
-        for attempt in 1..=ATTEMPTS {
+        let mut attempt = 1;
+        loop {
             match self.attempt(promql, at).await {
                 Ok(answer) => return Ok(answer),
-                Err(Failure::Final(message)) => return Err(message),
-                Err(Failure::Transient(message)) if attempt == ATTEMPTS => {
-                    return Err(format!("{message} (gave up after {ATTEMPTS} attempts)"));
-                }
-                Err(Failure::Transient(_)) => {
+                Err(Failure::Transient(_)) if attempt < ATTEMPTS => {
                     tokio::time::sleep(backoff).await;
                     backoff *= 2;
+                    attempt += 1;
                 }
+                Err(Failure::Transient(message)) => {
+                    return Err(format!("{message} (gave up after {ATTEMPTS} attempts)"));
+                }
+                Err(Failure::Final(message)) => return Err(message),
             }
         }
-        unreachable!("the last attempt returns")
     }
 
     async fn attempt(&self, promql: &str, at: f64) -> Result<Answer, Failure> {
@@ -170,7 +171,7 @@ impl Client {
         let request = self
             .http
             .post(self.query_url.clone())
-            .timeout(self.timeout)
+            .timeout(self.timeout.duration())
             .form(&[("query", promql), ("time", time.as_str())]);
         let request = match &*self.auth {
             Auth::None => request,
@@ -218,7 +219,7 @@ impl Client {
     fn transport_failure(&self, error: reqwest::Error) -> Failure {
         let url = &self.shown_url;
         if error.is_timeout() {
-            let limit = Window::from_secs(self.timeout.as_secs()).to_string();
+            let limit = self.timeout;
             Failure::Final(format!("no answer from {url} within {limit} (--timeout)"))
         } else {
             // Connection refused, reset, DNS or TLS failures: the chain of causes says which.

@@ -372,8 +372,8 @@ struct Observed {
     error_ratio: Option<f64>,
 }
 
-/// The rows of one SLO from its measurements (one per window of [`windows`]): the arithmetic
-/// of the report, free of I/O.
+/// The rows of one SLO from its measurements (each burn-rate window and the compliance
+/// window): the arithmetic of the report, free of I/O.
 ///
 /// Groups are those the compliance window's total query returned; without any, a single
 /// `no_data` row stands for the SLO.
@@ -568,4 +568,212 @@ fn by_group(
         }
     }
     Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slo(sli_yaml: &str) -> Slo {
+        let text = format!(
+            "version: 1\nservice: api\nslos:\n  - name: s\n    objective: 99\n    window: 30d\n    sli:\n{sli_yaml}"
+        );
+        let spec = crate::spec::parse(&text, "test.yaml").unwrap();
+        spec.slos.into_iter().next().unwrap()
+    }
+
+    fn errors_slo(group_by: &str) -> Slo {
+        slo(&format!(
+            "      ratio:\n        errors: r{{code=\"5xx\"}}\n        total: r\n{group_by}"
+        ))
+    }
+
+    fn samples(values: &[(&str, f64)]) -> Vec<Sample> {
+        values
+            .iter()
+            .map(|(handler, value)| Sample {
+                labels: if handler.is_empty() {
+                    Labels::new()
+                } else {
+                    Labels::from([("handler".to_string(), handler.to_string())])
+                },
+                value: *value,
+            })
+            .collect()
+    }
+
+    /// The same counted and total samples in every window of `slo`.
+    fn measured(
+        slo: &Slo,
+        counted: &[(&str, f64)],
+        total: &[(&str, f64)],
+    ) -> BTreeMap<Window, Measured> {
+        windows(slo)
+            .into_iter()
+            .map(|w| {
+                let m = match Plan::new(&slo.sli, w) {
+                    Plan::Events(queries) => Measured::Events {
+                        queries,
+                        counted: samples(counted),
+                        total: samples(total),
+                    },
+                    Plan::ErrorRatio(query) => Measured::ErrorRatio {
+                        query,
+                        samples: samples(counted),
+                    },
+                };
+                (w, m)
+            })
+            .collect()
+    }
+
+    fn assess_one(slo: &Slo, counted: &[(&str, f64)], total: &[(&str, f64)]) -> SloStatus {
+        let rows = assess("api", slo, &measured(slo, counted, total), 0.25).unwrap();
+        assert_eq!(rows.len(), 1);
+        rows.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn computes_sli_budget_and_burn_rates_from_events() {
+        let row = assess_one(&errors_slo(""), &[("", 5.0)], &[("", 1000.0)]);
+        assert_eq!(
+            row.events,
+            Some(Events {
+                good: 995.0,
+                bad: 5.0,
+                total: 1000.0
+            })
+        );
+        assert_eq!(row.sli, Some(0.995));
+        assert_eq!(row.error_budget, 0.01);
+        assert!((row.budget_remaining.unwrap() - 0.5).abs() < 1e-12);
+        assert_eq!(row.burn_rates.len(), 6);
+        assert!(
+            row.burn_rates
+                .values()
+                .all(|b| (b.unwrap() - 0.5).abs() < 1e-12)
+        );
+        assert_eq!(row.status, Status::Ok);
+    }
+
+    #[test]
+    fn a_missing_error_series_means_zero_errors() {
+        let row = assess_one(&errors_slo(""), &[], &[("", 1000.0)]);
+        assert_eq!(row.sli, Some(1.0));
+        assert_eq!(row.budget_remaining, Some(1.0));
+        assert_eq!(row.status, Status::Ok);
+    }
+
+    #[test]
+    fn extrapolated_counts_are_clamped_into_the_total() {
+        let row = assess_one(&errors_slo(""), &[("", 1000.4)], &[("", 1000.0)]);
+        assert_eq!(row.sli, Some(0.0));
+        assert_eq!(row.budget_remaining, Some(-99.0), "overspent, not clamped");
+        assert_eq!(row.status, Status::Exhausted);
+        let good = slo("      ratio:\n        good: r{code=\"2xx\"}\n        total: r\n");
+        let row = assess_one(&good, &[("", 1000.4)], &[("", 1000.0)]);
+        assert_eq!(row.sli, Some(1.0));
+        assert_eq!(row.events.unwrap().bad, 0.0);
+    }
+
+    #[test]
+    fn status_follows_the_remaining_budget() {
+        assert_eq!(status(None, 0.25), Status::NoData);
+        assert_eq!(status(Some(0.0), 0.25), Status::Exhausted);
+        assert_eq!(status(Some(-0.5), 0.25), Status::Exhausted);
+        assert_eq!(status(Some(0.2), 0.25), Status::AtRisk);
+        assert_eq!(status(Some(0.25), 0.25), Status::Ok);
+    }
+
+    #[test]
+    fn no_events_is_no_data_without_nan() {
+        let row = assess_one(&errors_slo(""), &[("", 0.0)], &[("", 0.0)]);
+        assert_eq!(
+            (row.sli, row.budget_remaining, row.status),
+            (None, None, Status::NoData)
+        );
+        assert!(row.burn_rates.values().all(Option::is_none));
+        let row = assess_one(&errors_slo(""), &[], &[]);
+        assert_eq!((row.events, row.status), (None, Status::NoData));
+    }
+
+    #[test]
+    fn groups_match_bad_and_total_by_label_values() {
+        let slo = errors_slo("        group_by: [handler]\n");
+        let rows = assess(
+            "api",
+            &slo,
+            &measured(
+                &slo,
+                &[("/b", 30.0), ("/gone", 7.0)],
+                &[("/a", 100.0), ("/b", 1000.0)],
+            ),
+            0.25,
+        )
+        .unwrap();
+        let by_handler: BTreeMap<&str, &SloStatus> = rows
+            .iter()
+            .map(|r| (r.labels["handler"].as_str(), r))
+            .collect();
+        assert_eq!(by_handler.keys().copied().collect::<Vec<_>>(), ["/a", "/b"]);
+        assert_eq!(by_handler["/a"].sli, Some(1.0));
+        assert_eq!(by_handler["/b"].sli, Some(0.97));
+        assert_eq!(by_handler["/b"].status, Status::Exhausted);
+    }
+
+    #[test]
+    fn a_threshold_off_the_bucket_boundaries_is_an_error() {
+        let latency = slo(
+            "      latency:\n        histogram: h\n        selector: '{job=\"a\"}'\n        threshold: 0.25\n",
+        );
+        let err = assess(
+            "api",
+            &latency,
+            &measured(&latency, &[], &[("", 10.0)]),
+            0.25,
+        )
+        .unwrap_err();
+        assert!(
+            err.message
+                .contains("histogram h has no bucket with le=\"0.25\""),
+            "{err}"
+        );
+        assert!(err.query.contains("h_bucket"), "{err}");
+        // Without events there is nothing to be wrong about.
+        let row = assess_one(&latency, &[], &[("", 0.0)]);
+        assert_eq!(row.status, Status::NoData);
+    }
+
+    #[test]
+    fn raw_slis_have_a_ratio_but_no_events() {
+        let raw = slo(
+            "      raw:\n        error_ratio: sum(rate(e[{{window}}])) / sum(rate(t[{{window}}]))\n",
+        );
+        let row = assess_one(&raw, &[("", 0.002)], &[]);
+        assert_eq!(row.events, None);
+        assert_eq!(row.sli, Some(0.998));
+        assert_eq!(assess_one(&raw, &[], &[]).status, Status::NoData);
+        let err = assess(
+            "api",
+            &raw,
+            &measured(&raw, &[("/a", 0.1), ("/b", 0.2)], &[]),
+            0.25,
+        )
+        .unwrap_err();
+        assert!(err.message.contains("returned 2 series"), "{err}");
+    }
+
+    #[test]
+    fn unknown_slo_names_are_refused_with_a_suggestion() {
+        let spec = crate::spec::parse(
+            "version: 1\nservice: api\nslos:\n  - name: availability\n    objective: 99\n    window: 30d\n    sli:\n      ratio:\n        errors: r{code=\"5xx\"}\n        total: r\n",
+            "test.yaml",
+        )
+        .unwrap();
+        assert_eq!(select(&spec, &[]).unwrap(), ["availability"]);
+        let err = select(&spec, &["availabilty".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean `availability`?"), "{err}");
+    }
 }

@@ -350,6 +350,31 @@ fn latency_threshold_between_buckets_is_an_error_not_zero_good_events() {
 }
 
 #[test]
+fn one_failing_slo_leaves_the_others_reported_and_exits_3() {
+    let f = fixture();
+    let failing = latency_spec(f.latency.job, "0.25");
+    let failing = failing.split_once("slos:\n").unwrap().1;
+    let spec = availability_spec(f.steady.job, 99.5, "30d", failing);
+    let out = report(&spec, END_RFC3339, "json", &[]);
+    assert_eq!(out.code(), Some(3), "{out:?}");
+    assert!(
+        out.stderr.contains("error: SLO latency: histogram"),
+        "{}",
+        out.stderr
+    );
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let names: Vec<&Value> = json["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["slo"])
+        .collect();
+    assert_eq!(names, ["availability"]);
+    let truth = true_error_ratio(&f.steady, &[], END - 30 * DAY, END);
+    assert_error_ratio("steady beside a failure", &json["slos"][0], truth);
+}
+
+#[test]
 fn group_by_reports_each_handler_against_its_own_truth() {
     let s = &fixture().handlers;
     let spec = availability_spec(s.job, 99.5, "30d", "").replace(

@@ -97,3 +97,26 @@ pub fn render(report: &Report) -> String {
     text.push('\n');
     text
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unknown_values_are_null_and_failed_slos_absent() {
+        let json: serde_json::Value =
+            serde_json::from_str(&super::render(&crate::output::tests::report())).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "evaluated_at": "2026-11-01T00:00:00Z",
+                "slos": [{
+                    "service": "api", "slo": "by-handler", "labels": {"handler": "/a|b"},
+                    "objective": 0.999, "window": "30d", "sli": null, "error_budget": 0.001,
+                    "budget_remaining": null, "events": null,
+                    "burn_rates": {"5m": null, "1h": null, "6h": null, "1d": null, "3d": null,
+                                   "30d": null},
+                    "status": "no_data"
+                }]
+            })
+        );
+    }
+}

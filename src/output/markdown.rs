@@ -49,3 +49,21 @@ fn icon(status: Status) -> &'static str {
 fn escape(cell: &str) -> String {
     cell.replace('|', "\\|").replace('\n', " ")
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cells_stay_in_their_columns_and_failures_are_listed() {
+        let text = super::render(&crate::output::tests::report());
+        assert!(
+            text.contains(
+                "| api | by-handler handler=/a\\|b | 99.9% | 30d | – | – | – | ❔ no_data |"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("- `latency`: unreachable (query: ``sum(x)``)"),
+            "{text}"
+        );
+    }
+}

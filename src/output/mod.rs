@@ -62,3 +62,51 @@ fn percent(fraction: Option<f64>, decimals: usize) -> String {
         format!("{:.decimals$}%", f * 100.0)
     })
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::collections::BTreeMap;
+
+    use crate::model::{BURN_RATE_WINDOWS, Labels, Window};
+    use crate::report::{EvaluationError, Report, SloEvaluation, SloStatus, Status};
+
+    /// A report with one grouped SLO that has no data and one that could not be evaluated.
+    pub(crate) fn report() -> Report {
+        let window = Window::from_secs(30 * 86_400);
+        let row = SloStatus {
+            service: "api".into(),
+            slo: "by-handler".into(),
+            labels: Labels::from([("handler".to_string(), "/a|b".to_string())]),
+            objective: 0.999,
+            window,
+            sli: None,
+            error_budget: 0.001,
+            budget_remaining: None,
+            events: None,
+            burn_rates: BURN_RATE_WINDOWS
+                .into_iter()
+                .chain([window])
+                .map(|w| (w, None))
+                .collect::<BTreeMap<_, _>>(),
+            status: Status::NoData,
+        };
+        Report {
+            evaluated_at: 1_793_491_200.0,
+            slos: vec![
+                SloEvaluation {
+                    slo: "by-handler".into(),
+                    outcome: Ok(vec![row]),
+                },
+                SloEvaluation {
+                    slo: "latency".into(),
+                    outcome: Err(EvaluationError {
+                        slo: "latency".into(),
+                        query: "sum(x)".into(),
+                        message: "unreachable".into(),
+                    }),
+                },
+            ],
+            warnings: vec![],
+        }
+    }
+}

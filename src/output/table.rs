@@ -8,7 +8,7 @@ use crate::report::{Report, Status};
 
 use super::{HEADINGS, cells};
 
-/// Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org).
+/// Colour only on a terminal, and never when `NO_COLOR` is set (<https://no-color.org>).
 pub fn use_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
