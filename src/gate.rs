@@ -323,7 +323,8 @@ fn evaluate(
             unknown(),
             Unevaluated::EvaluationError(format!("{} (query: {})", err.message, err.query)),
         )],
-        // A grouped SLO whose selector matches no series at all: no rows, no data.
+        // The report stands a single no_data row for an SLO without series; an empty list
+        // would otherwise gate nothing and pass.
         Ok(statuses) if statuses.is_empty() => vec![no_data_row(
             evaluation.slo.clone(),
             Labels::new(),
