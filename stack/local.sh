@@ -133,7 +133,7 @@ start() {
         die "$name already running (pid $pid); run '$0 down' first"
     fi
     echo "$marker" >"$RUN_DIR/$name.marker"
-    setsid "$@" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
+    setsid "$@" </dev/null >"$LOG_DIR/$name.log" 2>&1 &
     echo $! >"$(pidfile "$name")"
     log "started $name (pid $!): $*"
 }
@@ -307,6 +307,7 @@ EOF
         --config.file="$RUN_DIR/alertmanager.yml" \
         --storage.path="$RUN_DIR/alertmanager-data" \
         --web.listen-address="127.0.0.1:$AM_PORT" \
+        --web.external-url="http://127.0.0.1:$AM_PORT/" \
         --cluster.listen-address=
     if [[ -n $node_bin ]]; then
         start node-exporter "--web.listen-address=127.0.0.1:$NODE_PORT" "$node_bin" \
@@ -319,6 +320,7 @@ EOF
         --storage.tsdb.path="$RUN_DIR/prometheus-data" \
         --storage.tsdb.retention.time=2d \
         --web.listen-address="127.0.0.1:$PROM_PORT" \
+        --web.external-url="http://127.0.0.1:$PROM_PORT/" \
         --web.enable-lifecycle
 
     wait_http sink "http://127.0.0.1:$SINK_PORT/health"

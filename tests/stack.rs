@@ -31,7 +31,9 @@ fn stack() -> PathBuf {
 }
 
 fn in_ci() -> bool {
-    std::env::var("CI").map(|v| !v.is_empty() && v != "0" && v != "false").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| !v.is_empty() && v != "0" && v != "false")
+        .unwrap_or(false)
 }
 
 fn have(tool: &str) -> bool {
@@ -70,7 +72,8 @@ impl TempDir {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!("slo-stack-{tag}-{}-{nanos}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("slo-stack-{tag}-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create temp dir");
         TempDir(dir)
     }
@@ -87,7 +90,9 @@ impl Drop for TempDir {
 
 fn run(cmd: &mut Command) -> Output {
     let shown = format!("{cmd:?}");
-    cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("cannot run {shown}: {e}"))
+    cmd.stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"))
 }
 
 fn assert_success(what: &str, out: &Output) {
@@ -116,10 +121,16 @@ fn prometheus_config_is_valid_as_committed_and_as_rendered() {
         return;
     }
     let committed = stack().join("prometheus/prometheus.yml");
-    let out = run(Command::new("promtool").arg("check").arg("config").arg(&committed));
+    let out = run(Command::new("promtool")
+        .arg("check")
+        .arg("config")
+        .arg(&committed));
     assert_success("promtool check config (compose version)", &out);
 
-    let out = run(Command::new("promtool").arg("check").arg("rules").arg(stack().join("prometheus/rules/slo-rules.yml")));
+    let out = run(Command::new("promtool")
+        .arg("check")
+        .arg("rules")
+        .arg(stack().join("prometheus/rules/slo-rules.yml")));
     assert_success("promtool check rules (committed rule file)", &out);
 
     let tmp = TempDir::new("render");
@@ -133,10 +144,22 @@ fn prometheus_config_is_valid_as_committed_and_as_rendered() {
     assert_success("local.sh render", &out);
     let rendered = tmp.path().join("prometheus.yml");
     let text = std::fs::read_to_string(&rendered).expect("rendered prometheus.yml");
-    assert!(text.contains("job_name: demo-api"), "scrape job must be named demo-api:\n{text}");
-    assert!(text.contains("\"127.0.0.1:18123\""), "app target not rendered:\n{text}");
-    assert!(text.contains("\"127.0.0.1:19124\""), "alertmanager target not rendered:\n{text}");
-    let out = run(Command::new("promtool").arg("check").arg("config").arg(&rendered));
+    assert!(
+        text.contains("job_name: demo-api"),
+        "scrape job must be named demo-api:\n{text}"
+    );
+    assert!(
+        text.contains("\"127.0.0.1:18123\""),
+        "app target not rendered:\n{text}"
+    );
+    assert!(
+        text.contains("\"127.0.0.1:19124\""),
+        "alertmanager target not rendered:\n{text}"
+    );
+    let out = run(Command::new("promtool")
+        .arg("check")
+        .arg("config")
+        .arg(&rendered));
     assert_success("promtool check config (rendered by local.sh)", &out);
 }
 
@@ -145,22 +168,33 @@ fn alertmanager_config_is_valid_as_committed_and_as_rendered() {
     if !require("amtool", "Debian package prometheus-alertmanager") {
         return;
     }
-    let out = run(Command::new("amtool").arg("check-config").arg(stack().join("alertmanager/alertmanager.yml")));
+    let out = run(Command::new("amtool")
+        .arg("check-config")
+        .arg(stack().join("alertmanager/alertmanager.yml")));
     assert_success("amtool check-config (compose version)", &out);
 
     let tmp = TempDir::new("render-am");
-    let out = run(local_sh().arg("render").env("SLO_STACK_RUN_DIR", tmp.path()).env("SLO_STACK_SINK_PORT", "15123"));
+    let out = run(local_sh()
+        .arg("render")
+        .env("SLO_STACK_RUN_DIR", tmp.path())
+        .env("SLO_STACK_SINK_PORT", "15123"));
     assert_success("local.sh render", &out);
     let rendered = tmp.path().join("alertmanager.yml");
     let text = std::fs::read_to_string(&rendered).expect("rendered alertmanager.yml");
-    assert!(text.contains("http://127.0.0.1:15123/alerts/page"), "webhook not rendered:\n{text}");
+    assert!(
+        text.contains("http://127.0.0.1:15123/alerts/page"),
+        "webhook not rendered:\n{text}"
+    );
     let out = run(Command::new("amtool").arg("check-config").arg(&rendered));
     assert_success("amtool check-config (rendered by local.sh)", &out);
 }
 
 #[test]
 fn docker_compose_file_parses() {
-    if !require("docker-compose", "Debian package docker-compose; needs no Docker engine") {
+    if !require(
+        "docker-compose",
+        "Debian package docker-compose; needs no Docker engine",
+    ) {
         return;
     }
     let out = run(Command::new("docker-compose")
@@ -177,15 +211,26 @@ fn python_sources_compile_and_json_files_parse() {
     if !require(&py, "Python 3") {
         return;
     }
-    let sources = ["app/main.py", "loadgen/loadgen.py", "alertmanager/webhook_sink.py"];
+    let sources = [
+        "app/main.py",
+        "loadgen/loadgen.py",
+        "alertmanager/webhook_sink.py",
+    ];
     // Compile without writing __pycache__ into the tree.
     let code = "import sys\nfor p in sys.argv[1:]:\n    compile(open(p, encoding='utf-8').read(), p, 'exec')\n";
-    let out = run(Command::new(&py).arg("-c").arg(code).args(sources.iter().map(|s| stack().join(s))));
+    let out = run(Command::new(&py)
+        .arg("-c")
+        .arg(code)
+        .args(sources.iter().map(|s| stack().join(s))));
     assert_success("python syntax check", &out);
 
-    let dash = std::fs::read_to_string(stack().join("grafana/dashboards/slo.json")).expect("dashboard");
+    let dash =
+        std::fs::read_to_string(stack().join("grafana/dashboards/slo.json")).expect("dashboard");
     let v: Value = serde_json::from_str(&dash).expect("stack/grafana/dashboards/slo.json is JSON");
-    assert!(v.get("panels").is_some() || v.get("dashboard").is_some(), "not a Grafana dashboard");
+    assert!(
+        v.get("panels").is_some() || v.get("dashboard").is_some(),
+        "not a Grafana dashboard"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -200,7 +245,11 @@ const LATENCY_SECONDS: &str = "0.5";
 const TOLERANCE: f64 = 0.005; // 0.5 percentage points
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0").local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind 127.0.0.1:0")
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Brings the stack down when dropped, whatever happened in the test.
@@ -225,12 +274,11 @@ impl Stack {
         if let Ok(rd) = std::fs::read_dir(self.run_dir.path()) {
             for e in rd.flatten() {
                 let name = e.file_name().to_string_lossy().to_string();
-                if let Some(component) = name.strip_suffix(".pid") {
-                    if let Ok(text) = std::fs::read_to_string(e.path()) {
-                        if let Ok(pid) = text.trim().parse() {
-                            pids.push((component.to_string(), pid));
-                        }
-                    }
+                if let Some(component) = name.strip_suffix(".pid")
+                    && let Ok(text) = std::fs::read_to_string(e.path())
+                    && let Ok(pid) = text.trim().parse()
+                {
+                    pids.push((component.to_string(), pid));
                 }
             }
         }
@@ -255,7 +303,10 @@ impl Drop for Stack {
 /// Running, i.e. existing and not a zombie waiting for init to reap it.
 fn process_running(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.rsplit_once(") ").map(|(_, rest)| !rest.starts_with('Z')).unwrap_or(true),
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .map(|(_, rest)| !rest.starts_with('Z'))
+            .unwrap_or(true),
         Err(_) => false,
     }
 }
@@ -274,9 +325,19 @@ fn sli_for(report: &Value, objective: f64) -> Option<(String, f64)> {
     let slos = report.get("slos")?.as_array()?;
     let matching: Vec<&Value> = slos
         .iter()
-        .filter(|s| s.get("objective").and_then(Value::as_f64).map(|o| (o - objective).abs() < 1e-9).unwrap_or(false))
+        .filter(|s| {
+            s.get("objective")
+                .and_then(Value::as_f64)
+                .map(|o| (o - objective).abs() < 1e-9)
+                .unwrap_or(false)
+        })
         .collect();
-    let name = matching.first()?.get("slo").and_then(Value::as_str).unwrap_or("?").to_string();
+    let name = matching
+        .first()?
+        .get("slo")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_string();
     if matching.len() == 1 {
         return Some((name, matching[0].get("sli")?.as_f64()?));
     }
@@ -290,7 +351,10 @@ fn sli_for(report: &Value, objective: f64) -> Option<(String, f64)> {
 
 #[test]
 fn e2e_local_stack_slis_match_loadgen() {
-    if std::env::var("SLO_STACK_E2E").map(|v| v == "0").unwrap_or(false) {
+    if std::env::var("SLO_STACK_E2E")
+        .map(|v| v == "0")
+        .unwrap_or(false)
+    {
         eprintln!("SKIPPED: SLO_STACK_E2E=0");
         return;
     }
@@ -303,7 +367,8 @@ fn e2e_local_stack_slis_match_loadgen() {
     }
     // SLO_STACK_TEST_SLO_BIN swaps in another binary (only to exercise this
     // harness itself, e.g. against a stand-in while the CLI is being written).
-    let slo_bin = std::env::var("SLO_STACK_TEST_SLO_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_slo").to_string());
+    let slo_bin = std::env::var("SLO_STACK_TEST_SLO_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_slo").to_string());
     let slo = slo_bin.as_str();
     let config = repo().join("slo.yaml");
     assert!(config.exists(), "{} is missing", config.display());
@@ -317,7 +382,10 @@ fn e2e_local_stack_slis_match_loadgen() {
         ("SLO_STACK_AM_PORT", free_port().to_string()),
         ("SLO_STACK_SINK_PORT", free_port().to_string()),
         ("SLO_STACK_NODE_EXPORTER", "0".to_string()),
-        ("SLO_STACK_RULES", run_dir.path().join("slo-rules.yml").display().to_string()),
+        (
+            "SLO_STACK_RULES",
+            run_dir.path().join("slo-rules.yml").display().to_string(),
+        ),
         ("SLO_STACK_TIMEOUT", "120".to_string()),
         ("SLO_STACK_PYTHON", py.clone()),
         ("FAULT_ERROR_RATIO", ERROR_RATIO.to_string()),
@@ -340,7 +408,11 @@ fn e2e_local_stack_slis_match_loadgen() {
         .arg(run_dir.path().join("slo-rules.yml")));
     assert_success("slo generate-rules", &out);
 
-    let mut stack = Stack { run_dir, env, down_done: false };
+    let mut stack = Stack {
+        run_dir,
+        env,
+        down_done: false,
+    };
     let started = Instant::now();
     let out = run(stack.command().arg("up"));
     assert_success("local.sh up", &out);
@@ -350,8 +422,22 @@ fn e2e_local_stack_slis_match_loadgen() {
     let out = run(stack
         .command()
         .arg("load")
-        .args(["--requests", &REQUESTS.to_string(), "--rate", RATE, "--concurrency", "4"])
-        .args(["--seed", "7", "--latency-threshold", "0.3", "--json", "--quiet"]));
+        .args([
+            "--requests",
+            &REQUESTS.to_string(),
+            "--rate",
+            RATE,
+            "--concurrency",
+            "4",
+        ])
+        .args([
+            "--seed",
+            "7",
+            "--latency-threshold",
+            "0.3",
+            "--json",
+            "--quiet",
+        ]));
     assert_success("loadgen", &out);
     let tally: Value = serde_json::from_slice(&out.stdout).expect("loadgen --json output");
     eprintln!("loadgen tally: {tally}");
@@ -361,15 +447,25 @@ fn e2e_local_stack_slis_match_loadgen() {
     let errors4 = tally["by_class"]["4xx"].as_u64().unwrap();
     let slow = tally["slow"].as_u64().unwrap();
     assert_eq!(total, REQUESTS);
-    assert_eq!(tally["transport_errors"].as_u64(), Some(0), "transport errors: {tally}");
+    assert_eq!(
+        tally["transport_errors"].as_u64(),
+        Some(0),
+        "transport errors: {tally}"
+    );
     assert_eq!(errors4, 0, "the load mix must not produce 4xx: {tally}");
     let want_availability = 1.0 - errors5 as f64 / answered as f64;
     let want_latency = 1.0 - slow as f64 / answered as f64;
     // The faults really happened (2% / 5% of 1500, far from zero).
-    assert!(errors5 >= 10 && slow >= 30, "faults not injected as configured: {tally}");
+    assert!(
+        errors5 >= 10 && slow >= 30,
+        "faults not injected as configured: {tally}"
+    );
 
     // Prometheus' last scrape must postdate the last request.
-    let out = run(stack.command().arg("wait-scraped").arg(answered.to_string()));
+    let out = run(stack
+        .command()
+        .arg("wait-scraped")
+        .arg(answered.to_string()));
     assert_success("local.sh wait-scraped", &out);
 
     let out = run(Command::new(slo)
@@ -380,11 +476,16 @@ fn e2e_local_stack_slis_match_loadgen() {
         .arg(&prom_url)
         .args(["--format", "json"]));
     assert_success("slo report --format json", &out);
-    let report: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("slo report JSON: {e}\n{}", String::from_utf8_lossy(&out.stdout)));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "slo report JSON: {e}\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
     eprintln!("slo report: {report}");
 
-    let (avail_name, avail) = sli_for(&report, 0.995).expect("report has the 99.5% availability SLO");
+    let (avail_name, avail) =
+        sli_for(&report, 0.995).expect("report has the 99.5% availability SLO");
     let (lat_name, lat) = sli_for(&report, 0.95).expect("report has the 95% latency SLO");
     eprintln!(
         "availability ({avail_name}): report {avail:.5}, loadgen {want_availability:.5}; \
@@ -408,7 +509,10 @@ fn e2e_local_stack_slis_match_loadgen() {
         .filter_map(|s| s.get("budget_remaining").and_then(Value::as_f64))
         .fold(f64::INFINITY, f64::min);
     let expected_exit = if remaining < 0.0 { 1 } else { 0 };
-    assert_eq!(expected_exit, 1, "with {errors5}/{answered} errors the budget must be overspent: {report}");
+    assert_eq!(
+        expected_exit, 1,
+        "with {errors5}/{answered} errors the budget must be overspent: {report}"
+    );
     let out = run(Command::new(slo)
         .arg("check")
         .arg("--config")
@@ -432,11 +536,18 @@ fn e2e_local_stack_slis_match_loadgen() {
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut left: Vec<(String, u32)>;
     loop {
-        left = pids.iter().filter(|(_, pid)| process_running(*pid)).cloned().collect();
+        left = pids
+            .iter()
+            .filter(|(_, pid)| process_running(*pid))
+            .cloned()
+            .collect();
         if left.is_empty() || Instant::now() > deadline {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(left.is_empty(), "still running after local.sh down: {left:?}");
+    assert!(
+        left.is_empty(),
+        "still running after local.sh down: {left:?}"
+    );
 }
