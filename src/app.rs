@@ -2,18 +2,20 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, ConfigArgs};
+use std::io::Write;
+
+use crate::cli::{Cli, Command, ConfigArgs, ReportArgs, ReportFormat};
 use crate::error::{Error, exit};
 use crate::model::{Sli, Slo, Spec};
-use crate::spec;
+use crate::{output, report, spec};
 
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Validate(args) => validate(&args.config),
-        Command::Report(_)
-        | Command::Check(_)
-        | Command::GenerateRules(_)
-        | Command::GenerateDashboard(_) => Err(Error::Usage("not implemented yet".into())),
+        Command::Report(args) => report(&args),
+        Command::Check(_) | Command::GenerateRules(_) | Command::GenerateDashboard(_) => {
+            Err(Error::Usage("not implemented yet".into()))
+        }
     }
 }
 
@@ -34,6 +36,47 @@ fn validate(config: &ConfigArgs) -> Result<ExitCode, Error> {
         println!("  {}", summary(slo));
     }
     Ok(ExitCode::from(exit::OK))
+}
+
+/// Prints what could be evaluated on stdout, and warnings and failures on stderr; exit 3 when
+/// any selected SLO could not be evaluated.
+fn report(args: &ReportArgs) -> Result<ExitCode, Error> {
+    let spec = load(&args.evaluation.config)?;
+    let report = report::evaluate_blocking(&spec, &args.evaluation)?;
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    // When nothing could be evaluated, stdout stays empty: no half document for a script to
+    // mistake for a result.
+    if report.rows().next().is_some() {
+        let text = match args.format {
+            ReportFormat::Table => output::table::render(&report, output::table::use_color()),
+            ReportFormat::Json => output::json::render(&report),
+            ReportFormat::Markdown => output::markdown::render(&report),
+        };
+        write_stdout(&text)?;
+    }
+    let mut failed = false;
+    for error in report.errors() {
+        eprintln!("error: {error}");
+        failed = true;
+    }
+    Ok(ExitCode::from(if failed {
+        exit::DATA_SOURCE
+    } else {
+        exit::OK
+    }))
+}
+
+fn write_stdout(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|source| Error::Output {
+            path: "<stdout>".into(),
+            source,
+        })
 }
 
 /// One line describing an SLO, e.g. `availability: 99.5% over 30d, ratio of errors, by handler`.

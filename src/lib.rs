@@ -10,8 +10,11 @@ pub mod app;
 pub mod cli;
 pub mod error;
 pub mod model;
+pub mod output;
+pub mod prometheus;
 pub mod promql;
 pub mod report;
 pub mod spec;
+pub mod timestamp;
 
 pub use error::{Error, exit};
