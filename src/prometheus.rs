@@ -96,8 +96,11 @@ impl Client {
         }
         let auth = if let Some(file) = &args.bearer_token_file {
             Auth::Bearer(read_secret(file, "--bearer-token-file")?)
-        } else if let Some(token) = &args.bearer_token {
-            Auth::Bearer(token.trim().to_string())
+        } else if let Some(token) = args.bearer_token.as_deref().map(str::trim)
+            // An empty SLO_PROMETHEUS_TOKEN means no token, not an empty one.
+            && !token.is_empty()
+        {
+            Auth::Bearer(token.to_string())
         } else if let Some(user) = &args.basic_auth_user {
             let password = match &args.basic_auth_password_file {
                 Some(file) => Some(read_secret(file, "--basic-auth-password-file")?),

@@ -50,3 +50,18 @@ fn status_color(status: Status) -> Color {
         Status::NoData => Color::DarkGrey,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn colours_only_when_asked_and_prints_nothing_without_rows() {
+        let report = crate::output::tests::report();
+        let plain = super::render(&report, false);
+        assert!(plain.contains("by-handler handler=/a|b") && plain.contains("no_data"));
+        assert!(!plain.contains('\u{1b}'), "{plain}");
+        assert!(super::render(&report, true).contains('\u{1b}'));
+        let mut failed = report;
+        failed.slos.remove(0);
+        assert_eq!(super::render(&failed, false), "");
+    }
+}

@@ -286,13 +286,14 @@ impl Checker {
 
     fn objective(&mut self, node: &Node) -> Option<Objective> {
         let value = self.number(node, "objective")?;
-        if value > 0.0 && value < 100.0 {
+        // An objective of 1% or less is a fraction written where a percentage belongs.
+        if value > 1.0 && value < 100.0 {
             Some(Objective::from_percent(value))
         } else {
             self.error_hint(
                 node.pos,
                 "objective",
-                format!("must be a percentage above 0 and below 100, got {value}"),
+                format!("must be a percentage above 1 and below 100, got {value}"),
                 "write 99.9 for 99.9%, not 0.999",
             );
             None
@@ -499,10 +500,11 @@ impl Checker {
         match parser::parse(&query) {
             Ok(_) => Some(raw),
             Err(err) => {
-                self.error(
+                self.error_hint(
                     query_node.pos,
                     field,
                     format!("invalid PromQL: {}", one_line(&err)),
+                    format!("the query checked, with the window substituted: {query}"),
                 );
                 None
             }
@@ -657,20 +659,17 @@ impl Checker {
     fn string(&mut self, node: &Node, field: &str) -> Option<String> {
         match &node.value {
             Value::Str(s) => Some(s.clone()),
-            other @ (Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
-                self.error_hint(
-                    node.pos,
-                    field,
-                    format!("expected a string, found {}", other.kind()),
-                    "quote the value: YAML reads y, no, on, 1.0 and the like as booleans or numbers",
-                );
-                None
-            }
             other => {
-                self.error(
+                let scalar = matches!(other, Value::Bool(_) | Value::Int(_) | Value::Float(_));
+                let hint = scalar.then(|| {
+                    "quote the value: YAML reads y, no, on, 1.0 and the like as booleans or numbers"
+                        .to_string()
+                });
+                self.push(
                     node.pos,
                     field,
                     format!("expected a string, found {}", other.kind()),
+                    hint,
                 );
                 None
             }

@@ -77,9 +77,13 @@ fn plain_message(err: &serde_saphyr::Error) -> String {
     let text = err.without_snippet().to_string();
     let first = text.lines().next().unwrap_or_default();
     let first = first.strip_prefix("error: ").unwrap_or(first);
-    match first.split_once(": ") {
-        Some((prefix, rest)) if prefix.starts_with("line ") => rest.to_string(),
-        _ => first.to_string(),
+    let message = match first.split_once(": ") {
+        Some((prefix, rest)) if prefix.starts_with("line ") => rest,
+        _ => first,
+    };
+    match message.rsplit_once(" at line ") {
+        Some((message, _)) => message.to_string(),
+        None => message.to_string(),
     }
 }
 
