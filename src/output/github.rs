@@ -38,14 +38,17 @@ pub fn render(gate: &GateResult) -> String {
 /// The gate's part of the step summary: the verdict and every row, as Markdown; the
 /// report's Markdown goes after it.
 pub fn step_summary(gate: &GateResult) -> String {
-    let mut out = format!("## slo check: {}\n\n", markdown_escape(&summary(gate)));
+    let mut out = format!(
+        "## slo check: {}\n\n",
+        super::markdown::escape(&summary(gate))
+    );
     for row in &gate.rows {
         let _ = writeln!(
             out,
             "- **{}** `{}`: {}",
             verdict_word(row.verdict),
             row_name(row).replace('`', "'"),
-            markdown_escape(&details(row))
+            super::markdown::escape(&details(row))
         );
     }
     out.push('\n');
@@ -62,21 +65,6 @@ fn escape_data(s: &str) -> String {
 /// A command property's value: also `:` and `,`, which delimit properties.
 fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
-/// Backslash-escapes the characters Markdown would read as formatting or HTML.
-fn markdown_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ pub fn render(report: &Report) -> String {
             out.push_str(&format!(
                 "- `{}`: {} (query: ``{}``)\n",
                 e.slo,
-                e.message,
+                escape(&e.message),
                 e.query.replace('\n', " ")
             ));
         }
@@ -45,9 +45,22 @@ fn icon(status: Status) -> &'static str {
     }
 }
 
-/// Keeps a cell inside its column: pipes escaped, no line breaks.
-fn escape(cell: &str) -> String {
-    cell.replace('|', "\\|").replace('\n', " ")
+/// Text as Markdown shows it literally: characters Markdown reads as formatting, HTML or
+/// column breaks are backslash-escaped, and line breaks become spaces so a table cell or list
+/// item stays on its line.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -57,7 +70,7 @@ mod tests {
         let text = super::render(&crate::output::tests::report());
         assert!(
             text.contains(
-                "| api | by-handler handler=/a\\|b | 99.9% | 30d | – | – | – | ❔ no_data |"
+                "| api | by-handler handler=/a\\|b | 99.9% | 30d | – | – | – | ❔ no\\_data |"
             ),
             "{text}"
         );
