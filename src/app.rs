@@ -43,7 +43,8 @@ fn validate(config: &ConfigArgs) -> Result<ExitCode, Error> {
 /// any selected SLO could not be evaluated.
 fn report(args: &ReportArgs) -> Result<ExitCode, Error> {
     let spec = load(&args.evaluation.config)?;
-    let report = report::evaluate_blocking(&spec, &args.evaluation)?;
+    let options = report::EvaluationOptions::from_args(&args.evaluation, &spec)?;
+    let report = report::evaluate_blocking(&spec, &options, &args.evaluation.prometheus)?;
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
@@ -76,13 +77,8 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
     let spec = load(&args.evaluation.config)?;
     let flags = gate::policy_from_flags(args.min_budget_remaining, &args.max_burn_rates)?;
     let options = report::EvaluationOptions::from_args(&args.evaluation, &spec)?;
-    let selected: Vec<&Slo> = spec
-        .slos
-        .iter()
-        .filter(|slo| options.slos.contains(&slo.name))
-        .collect();
-    let policies = gate::resolve(&selected, &flags)?;
-    let report = report::evaluate_blocking(&spec, &args.evaluation)?;
+    let policies = gate::resolve(&options.selected(&spec), &flags)?;
+    let report = report::evaluate_blocking(&spec, &options, &args.evaluation.prometheus)?;
     let verdict = gate::apply(&report, &policies, args.allow_no_data);
     for warning in &report.warnings {
         eprintln!("warning: {warning}");

@@ -6,7 +6,8 @@
 //! ```ignore
 //! let spec = slo::spec::load(&args.evaluation.config.config)?;
 //! // Err only before any query: a bad --at, --slo, --warn-below or Prometheus flag (exit 2).
-//! let report = slo::report::evaluate_blocking(&spec, &args.evaluation)?;
+//! let options = EvaluationOptions::from_args(&args.evaluation, &spec)?;
+//! let report = slo::report::evaluate_blocking(&spec, &options, &args.evaluation.prometheus)?;
 //! for warning in &report.warnings { eprintln!("warning: {warning}"); }
 //! for row in report.rows() { /* one SloStatus per SLO, or per group of a grouped SLO */ }
 //! for error in report.errors() { /* SLOs that could not be evaluated: exit 3 */ }
@@ -23,7 +24,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::cli::EvaluationArgs;
+use crate::cli::{EvaluationArgs, PrometheusArgs};
 use crate::error::Error;
 use crate::model::{BURN_RATE_WINDOWS, Labels, Sli, Slo, Spec, Window};
 use crate::prometheus::{Answer, Client, Sample, series_text};
@@ -188,17 +189,30 @@ fn select(spec: &Spec, names: &[String]) -> Result<Vec<String>, Error> {
         .collect())
 }
 
-/// Everything `slo report` and `slo check` need in one call: options and client from the
-/// command line, then the evaluation on a runtime of its own. `Err` only for usage errors
-/// (exit 2); failed queries are in the report, per SLO.
-pub fn evaluate_blocking(spec: &Spec, args: &EvaluationArgs) -> Result<Report, Error> {
-    let options = EvaluationOptions::from_args(args, spec)?;
-    let client = Client::from_args(&args.prometheus)?;
+impl EvaluationOptions {
+    /// The selected SLOs, in spec order.
+    pub fn selected<'a>(&self, spec: &'a Spec) -> Vec<&'a Slo> {
+        spec.slos
+            .iter()
+            .filter(|s| self.slos.contains(&s.name))
+            .collect()
+    }
+}
+
+/// What `slo report` and `slo check` need in one call: the client from the command line, then
+/// the evaluation on a runtime of its own. `Err` only for usage errors (exit 2); failed
+/// queries are in the report, per SLO.
+pub fn evaluate_blocking(
+    spec: &Spec,
+    options: &EvaluationOptions,
+    prometheus: &PrometheusArgs,
+) -> Result<Report, Error> {
+    let client = Client::from_args(prometheus)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::DataSource(format!("cannot start the async runtime: {e}")))?;
-    Ok(runtime.block_on(evaluate(&client, spec, &options)))
+    Ok(runtime.block_on(evaluate(&client, spec, options)))
 }
 
 /// The windows an SLO is evaluated over: the burn-rate windows and its compliance window.
@@ -251,11 +265,7 @@ pub enum Measured {
 /// Evaluates the selected SLOs of `spec` at `options.at`. Every query runs at that instant,
 /// concurrently within the client's limit; a query shared by two SLOs runs once.
 pub async fn evaluate(client: &Client, spec: &Spec, options: &EvaluationOptions) -> Report {
-    let selected: Vec<&Slo> = spec
-        .slos
-        .iter()
-        .filter(|s| options.slos.contains(&s.name))
-        .collect();
+    let selected = options.selected(spec);
     let plans: Vec<BTreeMap<Window, Plan>> = selected
         .iter()
         .map(|slo| {
