@@ -9,10 +9,14 @@
 pub mod app;
 pub mod cli;
 pub mod error;
+pub mod gate;
 pub mod model;
+pub mod output;
+pub mod prometheus;
 pub mod promql;
 pub mod report;
 pub mod rules;
 pub mod spec;
+pub mod timestamp;
 
 pub use error::{Error, exit};
