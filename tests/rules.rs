@@ -114,10 +114,11 @@ fn every_valid_spec_gives_rules_promtool_accepts_in_both_formats_and_styles() {
     }
 }
 
-/// Compares `actual` with the golden file, or rewrites it when `UPDATE_GOLDEN=1`.
+/// Compares `actual` with the golden file (a path from the crate root), or rewrites it when
+/// `UPDATE_GOLDEN=1`.
 #[track_caller]
-fn assert_golden(name: &str, actual: &str) {
-    let path = Path::new(ROOT).join("tests/golden/rules").join(name);
+fn assert_golden(file: &str, actual: &str) {
+    let path = Path::new(ROOT).join(file);
     if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
         std::fs::write(&path, actual).unwrap();
         return;
@@ -146,13 +147,16 @@ fn assert_golden(name: &str, actual: &str) {
 
 #[test]
 fn demo_rules_match_the_reviewed_golden_files() {
-    assert_golden("slo.native.yaml", &generate_rules(&[]));
+    let native = generate_rules(&[]);
+    assert_golden("tests/golden/rules/slo.native.yaml", &native);
+    // The demo stack's Prometheus loads the committed copy.
+    assert_golden("stack/prometheus/rules/slo-rules.yml", &native);
     assert_golden(
-        "slo.sloth.yaml",
+        "tests/golden/rules/slo.sloth.yaml",
         &generate_rules(&["--label-style", "sloth"]),
     );
     assert_golden(
-        "slo.prometheus-rule.yaml",
+        "tests/golden/rules/slo.prometheus-rule.yaml",
         &generate_rules(&[
             "--format",
             "prometheus-rule",
