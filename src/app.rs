@@ -2,7 +2,11 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, ConfigArgs};
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::{Cli, Command, ConfigArgs, GenerateDashboardArgs};
+use crate::dashboard;
 use crate::error::{Error, exit};
 use crate::model::{Sli, Slo, Spec};
 use crate::spec;
@@ -10,15 +14,56 @@ use crate::spec;
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Validate(args) => validate(&args.config),
-        Command::Report(_)
-        | Command::Check(_)
-        | Command::GenerateRules(_)
-        | Command::GenerateDashboard(_) => Err(Error::Usage("not implemented yet".into())),
+        Command::GenerateDashboard(args) => generate_dashboard(&args),
+        Command::Report(_) | Command::Check(_) | Command::GenerateRules(_) => {
+            Err(Error::Usage("not implemented yet".into()))
+        }
     }
 }
 
 fn load(config: &ConfigArgs) -> Result<Spec, Error> {
     Ok(spec::load(&config.config)?)
+}
+
+fn generate_dashboard(args: &GenerateDashboardArgs) -> Result<ExitCode, Error> {
+    let spec = load(&args.config)?;
+    let board = dashboard::dashboard(&spec, args.label_style);
+    let json = dashboard::to_json(&board);
+    write_output(&args.output, &json)?;
+    if let Some(dir) = &args.provisioning {
+        let uid = dashboard::uid(&spec.service);
+        for file in dashboard::provisioning_files(&uid, &json, &args.prometheus_url) {
+            write_file(&dir.join(&file.path), &file.contents)?;
+        }
+    }
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// Writes `text` to the file `path`, or to standard output for `-`.
+fn write_output(path: &Path, text: &str) -> Result<(), Error> {
+    if path == Path::new("-") {
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|source| Error::Output {
+                path: "standard output".into(),
+                source,
+            });
+    }
+    write_file(path, text)
+}
+
+/// Writes `text` to `path`, creating its missing parent directories.
+fn write_file(path: &Path, text: &str) -> Result<(), Error> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    parent
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(path, text))
+        .map_err(|source| Error::Output {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 fn validate(config: &ConfigArgs) -> Result<ExitCode, Error> {

@@ -134,6 +134,9 @@ pub enum Severity {
 pub struct BurnRateAlert {
     pub severity: Severity,
     pub long_window: Window,
+    /// The window that confirms the burn is still going on, so the alert resolves soon
+    /// after it stops: a twelfth of the long window.
+    pub short_window: Window,
     /// Fraction of the window's error budget, e.g. 0.02.
     pub budget_spent: f64,
     /// `budget_spent × window / long_window`: 14.4, 6, 3 and 1 for a 30d window.
@@ -153,6 +156,7 @@ pub fn burn_rate_alerts(window: Window) -> [BurnRateAlert; 4] {
     .map(|(severity, long_window, budget_spent)| BurnRateAlert {
         severity,
         long_window,
+        short_window: Window::from_secs(long_window.secs() / 12),
         budget_spent,
         factor: tidy(budget_spent * window.secs() as f64 / long_window.secs() as f64),
     })
@@ -295,6 +299,9 @@ mod tests {
         let factors = |w: &str| burn_rate_alerts(Window::parse(w).unwrap()).map(|a| a.factor);
         assert_eq!(factors("30d"), [14.4, 6.0, 3.0, 1.0]);
         assert_eq!(factors("7d"), [3.36, 1.4, 0.7, 0.2333333333]);
+        let short =
+            burn_rate_alerts(Window::parse("30d").unwrap()).map(|a| a.short_window.to_string());
+        assert_eq!(short, ["5m", "30m", "2h", "6h"]);
     }
 
     #[test]
