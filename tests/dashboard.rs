@@ -1,0 +1,524 @@
+//! `slo generate-dashboard`: the dashboard's structure for every example spec, its queries
+//! against the rules `slo generate-rules` writes (in a real Prometheus), the golden file of
+//! the demo spec (`UPDATE_GOLDEN=1` rewrites it), and the provisioning files.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::scenarios::{self, DAY, END, HOUR};
+use common::{Prometheus, TempDir, run_slo};
+use serde_json::{Value, json};
+use slo::dashboard;
+use slo::promql::LabelStyle;
+
+const STYLES: [(LabelStyle, &str); 2] =
+    [(LabelStyle::Native, "native"), (LabelStyle::Sloth, "sloth")];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The demo spec and every valid example.
+fn example_specs() -> Vec<PathBuf> {
+    let mut specs = vec![root().join("slo.yaml")];
+    if let Ok(entries) = std::fs::read_dir(root().join("examples")) {
+        let mut examples: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        examples.sort();
+        specs.extend(examples);
+    }
+    specs
+}
+
+fn generate(spec: &Path, style: LabelStyle) -> Value {
+    let spec = slo::spec::load(spec).unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
+    dashboard::dashboard(&spec, style)
+}
+
+fn panels(board: &Value) -> &Vec<Value> {
+    board["panels"].as_array().expect("panels")
+}
+
+fn variables(board: &Value) -> &Vec<Value> {
+    board["templating"]["list"]
+        .as_array()
+        .expect("templating.list")
+}
+
+/// `expr` as Grafana sends it: template variables at their "All" value, Grafana's interval
+/// variables at what a 1h range on a 1m step gives.
+fn substitute(board: &Value, expr: &str) -> String {
+    let mut names: Vec<(String, String)> = variables(board)
+        .iter()
+        .filter(|v| v["type"] == "query")
+        .map(|v| {
+            let all = v["allValue"]
+                .as_str()
+                .expect("query variables set allValue");
+            (v["name"].as_str().unwrap().to_string(), all.to_string())
+        })
+        .chain(
+            [
+                ("__rate_interval", "4m"),
+                ("__interval", "1m"),
+                ("__range", "1h"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+        .collect();
+    // Longest first, so `$a_b` is not taken for `$a` followed by `_b`.
+    names.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+    let mut out = expr.to_string();
+    for (name, value) in names {
+        out = out
+            .replace(&format!("${{{name}}}"), &value)
+            .replace(&format!("${name}"), &value);
+    }
+    assert!(!out.contains('$'), "an undefined variable is left in {out}");
+    out
+}
+
+fn overlaps(a: &Value, b: &Value) -> bool {
+    let r = |g: &Value, k: &str| g[k].as_u64().unwrap();
+    r(a, "x") < r(b, "x") + r(b, "w")
+        && r(b, "x") < r(a, "x") + r(a, "w")
+        && r(a, "y") < r(b, "y") + r(b, "h")
+        && r(b, "y") < r(a, "y") + r(a, "h")
+}
+
+#[test]
+fn every_example_dashboard_is_well_formed() {
+    let specs = example_specs();
+    assert!(specs.len() > 1, "no examples found: {specs:?}");
+    let datasource = json!({"type": "prometheus", "uid": "${datasource}"});
+    for spec in &specs {
+        for (style, style_name) in STYLES {
+            let board = generate(spec, style);
+            let what = format!("{} ({style_name})", spec.display());
+            let model = slo::spec::load(spec).unwrap();
+
+            assert_eq!(board["schemaVersion"], 39, "{what}");
+            let uid = board["uid"].as_str().unwrap();
+            assert!(
+                uid.len() <= 40
+                    && uid
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                "{what}: uid {uid}"
+            );
+            let longest = model.slos.iter().map(|s| s.window).max().unwrap();
+            assert_eq!(board["time"]["from"], format!("now-{longest}"), "{what}");
+            assert!(board["refresh"].as_str().is_some_and(|r| !r.is_empty()));
+            let vars = variables(&board);
+            assert!(
+                vars.iter().any(|v| v["name"] == "datasource"
+                    && v["type"] == "datasource"
+                    && v["query"] == "prometheus"),
+                "{what}: no datasource variable"
+            );
+            for v in vars.iter().filter(|v| v["type"] == "query") {
+                assert_eq!(
+                    v["datasource"], datasource,
+                    "{what}: variable {}",
+                    v["name"]
+                );
+                let query = v["query"].as_str().unwrap();
+                assert!(
+                    query.starts_with("label_values(") && query.contains(style.service_label())
+                );
+            }
+
+            let panels = panels(&board);
+            let mut ids: Vec<u64> = panels.iter().map(|p| p["id"].as_u64().unwrap()).collect();
+            ids.sort();
+            ids.dedup();
+            assert_eq!(ids.len(), panels.len(), "{what}: duplicate panel ids");
+            for (i, a) in panels.iter().enumerate() {
+                let g = &a["gridPos"];
+                let (x, w, h) = (
+                    g["x"].as_u64().unwrap(),
+                    g["w"].as_u64().unwrap(),
+                    g["h"].as_u64().unwrap(),
+                );
+                assert!(
+                    w > 0 && h > 0 && x + w <= 24,
+                    "{what}: panel {} at {g}",
+                    a["title"]
+                );
+                for b in &panels[i + 1..] {
+                    assert!(
+                        !overlaps(g, &b["gridPos"]),
+                        "{what}: panels {} and {} overlap",
+                        a["title"],
+                        b["title"]
+                    );
+                }
+                if a["type"] == "row" {
+                    assert_eq!(
+                        a["collapsed"], false,
+                        "{what}: collapsed rows hide panels from this check"
+                    );
+                    continue;
+                }
+                assert_eq!(a["datasource"], datasource, "{what}: panel {}", a["title"]);
+                let targets = a["targets"].as_array().unwrap();
+                assert!(
+                    !targets.is_empty(),
+                    "{what}: panel {} has no query",
+                    a["title"]
+                );
+                let mut ref_ids = Vec::new();
+                for t in targets {
+                    assert_eq!(t["datasource"], datasource);
+                    let ref_id = t["refId"].as_str().unwrap();
+                    assert!(!ref_ids.contains(&ref_id), "{what}: refId {ref_id} twice");
+                    ref_ids.push(ref_id);
+                    let expr = substitute(&board, t["expr"].as_str().unwrap());
+                    promql_parser::parser::parse(&expr)
+                        .unwrap_or_else(|e| panic!("{what}: {expr}: {e}"));
+                    let other = match style {
+                        LabelStyle::Native => "sloth_",
+                        LabelStyle::Sloth => "slo_service",
+                    };
+                    assert!(
+                        expr.contains(style.service_label()) && !expr.contains(other),
+                        "{what}: {expr} does not select the {style_name} labels"
+                    );
+                }
+            }
+            // Every SLO has its overview stat and its row.
+            for slo in &model.slos {
+                assert!(
+                    panels
+                        .iter()
+                        .any(|p| p["type"] == "stat" && p["title"] == slo.name.as_str())
+                );
+                assert!(panels.iter().any(|p| {
+                    p["type"] == "row"
+                        && p["title"]
+                            .as_str()
+                            .unwrap()
+                            .starts_with(&format!("{}:", slo.name))
+                }));
+            }
+        }
+    }
+}
+
+#[test]
+fn burn_rate_thresholds_are_the_alert_factors_of_the_window() {
+    let board = generate(&root().join("examples/windows.yaml"), LabelStyle::Native);
+    let steps: Vec<Vec<f64>> = panels(&board)
+        .iter()
+        .filter(|p| p["title"] == "Burn rate")
+        .map(|p| {
+            p["fieldConfig"]["defaults"]["thresholds"]["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|s| s["value"].as_f64())
+                .collect()
+        })
+        .collect();
+    // 7d, then 28d: 2% in 1h, 5% in 6h, 10% in 1d and in 3d, ascending.
+    assert_eq!(
+        steps,
+        [
+            vec![0.2333333333, 0.7, 1.4, 3.36],
+            vec![0.9333333333, 2.8, 5.6, 13.44]
+        ]
+    );
+}
+
+#[test]
+fn the_demo_dashboard_matches_its_golden_file() {
+    for (_, style_name) in STYLES {
+        let out = run_slo(&[
+            "generate-dashboard",
+            "--config",
+            "slo.yaml",
+            "--label-style",
+            style_name,
+        ]);
+        out.assert_success("slo generate-dashboard");
+        let golden = root().join(format!("tests/golden/dashboard/demo-api.{style_name}.json"));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+            std::fs::write(&golden, &out.stdout).unwrap();
+        }
+        let expected = std::fs::read_to_string(&golden).unwrap_or_else(|_| {
+            panic!("{} is missing: run with UPDATE_GOLDEN=1", golden.display())
+        });
+        assert!(
+            out.stdout == expected,
+            "the dashboard differs from {} (UPDATE_GOLDEN=1 rewrites it)",
+            golden.display()
+        );
+        // Deterministic: a second run writes the same bytes.
+        let again = run_slo(&[
+            "generate-dashboard",
+            "--config",
+            "slo.yaml",
+            "--label-style",
+            style_name,
+        ]);
+        assert_eq!(again.stdout, out.stdout);
+    }
+}
+
+fn read_yaml(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn provisioning_files_reference_each_other() {
+    let dir = TempDir::new("provisioning");
+    let out = run_slo(&[
+        "generate-dashboard",
+        "--config",
+        "slo.yaml",
+        "--provisioning",
+        dir.path().to_str().unwrap(),
+        "--prometheus-url",
+        "http://prometheus:9090",
+    ]);
+    out.assert_success("slo generate-dashboard --provisioning");
+    let board: Value = serde_json::from_str(&out.stdout).unwrap();
+
+    // The provider loads a folder that, with the directory mounted where Grafana reads
+    // provisioning from, holds the dashboard file.
+    let providers = read_yaml(&dir.join("dashboards/slo.yaml"));
+    assert_eq!(providers["apiVersion"], 1);
+    let provider = &providers["providers"][0];
+    assert_eq!(provider["type"], "file");
+    let path = provider["options"]["path"].as_str().unwrap();
+    let inside = path
+        .strip_prefix("/etc/grafana/provisioning/")
+        .unwrap_or_else(|| panic!("provider path {path} is outside the mounted directory"));
+    let uid = board["uid"].as_str().unwrap();
+    let file = dir.join(inside).join(format!("{uid}.json"));
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(
+        written,
+        board,
+        "{} differs from the printed dashboard",
+        file.display()
+    );
+
+    // The dashboard's default datasource is the provisioned one.
+    let datasources = read_yaml(&dir.join("datasources/slo-prometheus.yaml"));
+    assert_eq!(datasources["apiVersion"], 1);
+    let ds = &datasources["datasources"][0];
+    assert_eq!(ds["type"], "prometheus");
+    assert_eq!(ds["url"], "http://prometheus:9090");
+    let var = variables(&board)
+        .iter()
+        .find(|v| v["name"] == "datasource")
+        .unwrap();
+    assert_eq!(var["current"]["value"], ds["uid"]);
+    assert_eq!(var["current"]["text"], ds["name"]);
+
+    // No other files: Grafana would try to load anything in these folders.
+    let mut files = Vec::new();
+    let mut todo = vec![dir.path().to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            if e.path().is_dir() {
+                todo.push(e.path());
+            } else {
+                files.push(e.path().strip_prefix(dir.path()).unwrap().to_path_buf());
+            }
+        }
+    }
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            PathBuf::from(format!("dashboards/slo/{uid}.json")),
+            PathBuf::from("dashboards/slo.yaml"),
+            PathBuf::from("datasources/slo-prometheus.yaml"),
+        ]
+    );
+}
+
+#[test]
+fn unwritable_output_exits_2() {
+    let dir = TempDir::new("unwritable");
+    let blocker = dir.join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let file_as_dir = blocker.to_str().unwrap().to_string();
+    let below_file = blocker.join("x.json").to_str().unwrap().to_string();
+    for (flag, path) in [("--provisioning", file_as_dir), ("--output", below_file)] {
+        let out = run_slo(&["generate-dashboard", "--config", "slo.yaml", flag, &path]);
+        assert_eq!(out.code(), Some(2), "{flag} {path}: {}", out.stderr);
+        assert!(out.stderr.contains("cannot write"), "{}", out.stderr);
+    }
+}
+
+// ---- the queries against a real Prometheus ----
+
+/// A rule file keeping only the recording rules of the groups `keep` selects, group names
+/// prefixed so that both label styles fit in one file.
+fn rule_file(files: &[(&str, Value)], keep: impl Fn(&str) -> bool) -> String {
+    let mut groups = Vec::new();
+    for (prefix, file) in files {
+        for group in file["groups"].as_array().expect("groups") {
+            let name = group["name"].as_str().unwrap();
+            if !keep(name) {
+                continue;
+            }
+            let rules: Vec<Value> = group["rules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r.get("record").is_some())
+                .cloned()
+                .collect();
+            if !rules.is_empty() {
+                groups.push(json!({"name": format!("{prefix}-{name}"), "rules": rules}));
+            }
+        }
+    }
+    // JSON is YAML.
+    json!({ "groups": groups }).to_string()
+}
+
+fn api(prom: &Prometheus, path: &str, form: &[(&str, String)]) -> Value {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            reqwest::Client::new()
+                .post(format!("{}{path}", prom.url()))
+                .form(form)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        })
+}
+
+/// Loads the demo spec's rules in both styles over two handlers' traffic and a latency
+/// histogram: the SLI rules backfilled over 30 days (what the window-long ratio sums), the
+/// rules reading them over the last hour, then a Prometheus holding it all.
+fn prometheus_with_rules() -> Prometheus {
+    let rules: Vec<(&str, Value)> = STYLES
+        .iter()
+        .map(|(_, name)| {
+            let out = run_slo(&[
+                "generate-rules",
+                "--config",
+                "slo.yaml",
+                "--label-style",
+                name,
+            ]);
+            out.assert_success("slo generate-rules");
+            (
+                *name,
+                serde_saphyr::from_str(&out.stdout).expect("rules YAML"),
+            )
+        })
+        .collect();
+    let is_sli = |name: &str| name.starts_with("slo-sli-") && !name.starts_with("slo-sli-long-");
+    let data = scenarios::two_handlers()
+        .merge(scenarios::latency())
+        .openmetrics();
+
+    let raw = Prometheus::start(&data);
+    let sli_blocks = raw.backfill_rules(&rule_file(&rules, is_sli), END - 30 * DAY, END, "5m");
+    drop(raw);
+    let with_sli = Prometheus::builder()
+        .openmetrics(data.clone())
+        .blocks_from(sli_blocks.path())
+        .start();
+    let derived_blocks =
+        with_sli.backfill_rules(&rule_file(&rules, |n| !is_sli(n)), END - HOUR, END, "1m");
+    drop(with_sli);
+    Prometheus::builder()
+        .openmetrics(data)
+        .blocks_from(sli_blocks.path())
+        .blocks_from(derived_blocks.path())
+        .start()
+}
+
+#[test]
+fn every_query_runs_on_the_generated_rules() {
+    let prom = prometheus_with_rules();
+    for (style, style_name) in STYLES {
+        let board = generate(&root().join("slo.yaml"), style);
+        for var in variables(&board).iter().filter(|v| v["type"] == "query") {
+            // label_values(series, label) is Grafana's call of the label values API.
+            let query = var["query"].as_str().unwrap();
+            let (series, label) = query
+                .strip_prefix("label_values(")
+                .and_then(|q| q.strip_suffix(')'))
+                .and_then(|q| q.rsplit_once(", "))
+                .unwrap();
+            let body = api(
+                &prom,
+                &format!("/api/v1/label/{label}/values"),
+                &[
+                    ("match[]", series.to_string()),
+                    ("start", (END - HOUR).to_string()),
+                    ("end", END.to_string()),
+                ],
+            );
+            assert_eq!(
+                body["data"],
+                json!(["/health", "/items"]),
+                "{style_name}: {query}"
+            );
+        }
+        for panel in panels(&board).iter().filter(|p| p["type"] != "row") {
+            let title = panel["title"].as_str().unwrap();
+            // What an SLO dashboard is for: these must show data.
+            let core = panel["type"] == "stat"
+                || ["SLI", "Burn rate"].contains(&title)
+                || title.starts_with("Error budget remaining");
+            for target in panel["targets"].as_array().unwrap() {
+                let expr = substitute(&board, target["expr"].as_str().unwrap());
+                let body = if target["instant"] == true {
+                    api(
+                        &prom,
+                        "/api/v1/query",
+                        &[("query", expr.clone()), ("time", END.to_string())],
+                    )
+                } else {
+                    api(
+                        &prom,
+                        "/api/v1/query_range",
+                        &[
+                            ("query", expr.clone()),
+                            ("start", (END - HOUR).to_string()),
+                            ("end", END.to_string()),
+                            ("step", "60".to_string()),
+                        ],
+                    )
+                };
+                assert_eq!(
+                    body["status"], "success",
+                    "{style_name} {title}: {expr}: {body}"
+                );
+                let result = body["data"]["result"].as_array().unwrap();
+                if core {
+                    assert!(
+                        !result.is_empty(),
+                        "{style_name} {title}: no data for {expr}"
+                    );
+                }
+                // A grouped SLO's panels show each handler.
+                if expr.contains("handler=~") {
+                    assert_eq!(result.len(), 2, "{style_name} {title}: {expr}: {body}");
+                }
+            }
+        }
+    }
+}
