@@ -5,24 +5,42 @@ use std::process::ExitCode;
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::{Cli, Command, ConfigArgs, GenerateDashboardArgs};
+use crate::cli::{Cli, Command, ConfigArgs, GenerateDashboardArgs, GenerateRulesArgs, RulesFormat};
 use crate::dashboard;
 use crate::error::{Error, exit};
 use crate::model::{Sli, Slo, Spec};
+use crate::rules;
 use crate::spec;
 
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Validate(args) => validate(&args.config),
+        Command::GenerateRules(args) => generate_rules(&args),
         Command::GenerateDashboard(args) => generate_dashboard(&args),
-        Command::Report(_) | Command::Check(_) | Command::GenerateRules(_) => {
-            Err(Error::Usage("not implemented yet".into()))
-        }
+        Command::Report(_) | Command::Check(_) => Err(Error::Usage("not implemented yet".into())),
     }
 }
 
 fn load(config: &ConfigArgs) -> Result<Spec, Error> {
     Ok(spec::load(&config.config)?)
+}
+
+fn generate_rules(args: &GenerateRulesArgs) -> Result<ExitCode, Error> {
+    let spec = load(&args.config)?;
+    let output = match args.format {
+        RulesFormat::Prometheus => rules::Output::RuleFile,
+        RulesFormat::PrometheusRule => {
+            rules::check_namespace(&args.namespace).map_err(Error::Usage)?;
+            rules::Output::PrometheusRule {
+                namespace: args.namespace.clone(),
+                name: rules::manifest_name(&spec.service, args.name.as_deref())
+                    .map_err(Error::Usage)?,
+            }
+        }
+    };
+    let groups = rules::generate(&spec, args.label_style);
+    write_output(&args.output, &rules::render(&groups, &spec.source, &output))?;
+    Ok(ExitCode::from(exit::OK))
 }
 
 fn generate_dashboard(args: &GenerateDashboardArgs) -> Result<ExitCode, Error> {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod model;
 pub mod promql;
 pub mod report;
+pub mod rules;
 pub mod spec;
 
 pub use error::{Error, exit};

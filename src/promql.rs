@@ -51,6 +51,36 @@ impl LabelStyle {
             LabelStyle::Sloth => "sloth_slo_info",
         }
     }
+    /// Label of the info series carrying the objective in percent, e.g. `99.5`.
+    pub fn objective_label(self) -> &'static str {
+        match self {
+            LabelStyle::Native => "slo_objective",
+            LabelStyle::Sloth => "sloth_objective",
+        }
+    }
+    /// Labels besides the SLO's own that Sloth puts on its info series (its dashboards list
+    /// them); none in the native style.
+    pub fn info_extra_labels(self) -> Vec<(&'static str, String)> {
+        match self {
+            LabelStyle::Native => Vec::new(),
+            LabelStyle::Sloth => vec![
+                ("sloth_mode", "cli-gen-prom".to_string()),
+                ("sloth_spec", "prometheus/v1".to_string()),
+                (
+                    "sloth_version",
+                    format!("slo-{}", env!("CARGO_PKG_VERSION")),
+                ),
+            ],
+        }
+    }
+    /// The style's own severity label on alerts, besides [`SEVERITY_LABEL`]: Sloth's
+    /// dashboards select `ALERTS{sloth_severity="page"}`.
+    pub fn style_severity_label(self) -> Option<&'static str> {
+        match self {
+            LabelStyle::Native => None,
+            LabelStyle::Sloth => Some("sloth_severity"),
+        }
+    }
 
     /// The identifying labels of an SLO's series, in output order.
     pub fn slo_labels(self, service: &str, slo: &Slo) -> Vec<(&'static str, String)> {
@@ -101,6 +131,72 @@ pub const PERIOD_BUDGET_REMAINING_RECORD: &str = "slo:period_error_budget_remain
 
 pub const BURN_ALERT: &str = "SLOErrorBudgetBurn";
 pub const ABSENT_ALERT: &str = "SLOMetricsAbsent";
+/// The label Alertmanager routes on: `page` or `ticket`.
+pub const SEVERITY_LABEL: &str = "severity";
+
+// ---- queries over recorded series ----
+
+/// The rate of bad events over 5m, one sample per group; `None` for raw SLIs.
+///
+/// Like [`error_ratio_query`], a missing error counter counts as 0 so the series exists as
+/// soon as there is traffic.
+pub fn bad_events_rate_query(sli: &Sli) -> Option<String> {
+    let q = event_queries(sli, Window::from_secs(300), RangeFn::Rate)?;
+    Some(match q.counted {
+        Counted::Bad => format!("{}\nor\n0 * {}", q.counted_query, q.total_query),
+        Counted::Good => format!("{}\n-\n{}", q.total_query, q.counted_query),
+    })
+}
+
+/// The traffic-weighted error ratio over `window` from the recorded 5m event rates: every
+/// rate sample spans the same 5m, so the sums weigh each instant by its traffic, and the
+/// query reads one recorded series per group instead of every raw series.
+pub fn recorded_events_ratio_query(selector: &str, window: Window) -> String {
+    format!(
+        "sum_over_time({BAD_EVENTS_RATE_RECORD}{selector}[{window}])\n/\nsum_over_time({TOTAL_EVENTS_RATE_RECORD}{selector}[{window}])"
+    )
+}
+
+/// One window pair of a multiwindow burn-rate alert: both error ratios above
+/// `factor` times the error budget.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BurnCondition {
+    pub long: Window,
+    pub short: Window,
+    pub factor: f64,
+}
+
+/// Fires while any condition holds, one sample per group. The window label is dropped so
+/// the alert keeps one identity whichever pair fires; its value is the long window's ratio.
+pub fn burn_alert_query(
+    style: LabelStyle,
+    selector: &str,
+    conditions: &[BurnCondition],
+    error_budget: f64,
+) -> String {
+    let window = style.window_label();
+    let budget = number(error_budget);
+    let branches: Vec<String> = conditions
+        .iter()
+        .map(|c| {
+            let threshold = format!("({} * {budget})", number(c.factor));
+            format!(
+                "  (\n    {long}{selector} > {threshold}\n    and ignoring ({window})\n    {short}{selector} > {threshold}\n  )",
+                long = error_ratio_record(c.long),
+                short = error_ratio_record(c.short),
+            )
+        })
+        .collect();
+    format!(
+        "max without ({window}) (\n{}\n)",
+        branches.join(&format!("\n  or ignoring ({window})\n"))
+    )
+}
+
+/// Fires when the SLO's total series has had no sample for `window`; `None` for raw SLIs.
+pub fn absent_query(sli: &Sli, window: Window) -> Option<String> {
+    absence_selector(sli).map(|s| format!("absent_over_time({s}[{window}])"))
+}
 
 // ---- queries over the raw series ----
 

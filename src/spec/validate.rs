@@ -659,20 +659,17 @@ impl Checker {
     fn string(&mut self, node: &Node, field: &str) -> Option<String> {
         match &node.value {
             Value::Str(s) => Some(s.clone()),
-            other @ (Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
-                self.error_hint(
-                    node.pos,
-                    field,
-                    format!("expected a string, found {}", other.kind()),
-                    "quote the value: YAML reads y, no, on, 1.0 and the like as booleans or numbers",
-                );
-                None
-            }
             other => {
-                self.error(
+                let scalar = matches!(other, Value::Bool(_) | Value::Int(_) | Value::Float(_));
+                let hint = scalar.then(|| {
+                    "quote the value: YAML reads y, no, on, 1.0 and the like as booleans or numbers"
+                        .to_string()
+                });
+                self.push(
                     node.pos,
                     field,
                     format!("expected a string, found {}", other.kind()),
+                    hint,
                 );
                 None
             }

@@ -1,0 +1,676 @@
+//! `slo generate-rules`: Prometheus recording rules and multiwindow multi-burn-rate alerts.
+//!
+//! [`generate`] turns a spec into [`RuleGroup`]s (pure data); [`render`] writes them as YAML.
+//! Per SLO there are four groups, in the order Prometheus and `promtool test rules` should
+//! evaluate them:
+//! - `slo-sli-<service>-<slo>`: the 5m event rates and the error ratios over the alerting
+//!   windows, from the raw series;
+//! - `slo-sli-long-<service>-<slo>`: the compliance-window ratio and what derives from it,
+//!   every [`LONG_WINDOW_INTERVAL`];
+//! - `slo-meta-<service>-<slo>`: objective, budget, period, current burn rate, info series;
+//! - `slo-alerts-<service>-<slo>`: page and ticket burn alerts and the absent-metrics alert.
+
+use std::fmt::Write;
+
+use crate::model::{AlertPolicy, Labels, Sli, Slo, Spec, Window};
+use crate::promql::{self, BurnCondition, LabelStyle};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleGroup {
+    pub name: String,
+    /// `None`: Prometheus' global evaluation interval.
+    pub interval: Option<Window>,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rule {
+    Record {
+        record: String,
+        expr: String,
+        labels: Labels,
+    },
+    Alert {
+        alert: String,
+        expr: String,
+        /// How long the condition must hold before the alert fires.
+        hold: Option<Window>,
+        labels: Labels,
+        annotations: Labels,
+    },
+}
+
+/// How often the compliance-window rules run. They sum a whole window of 5m rate samples
+/// (8,640 per series for 30d at a 1m interval), and a ratio over weeks barely moves in
+/// minutes; 2m is under half the default 5m lookback, so a query at any instant still finds a
+/// sample even when one evaluation is missed.
+pub const LONG_WINDOW_INTERVAL: Window = Window::from_secs(120);
+
+/// What an alert severity is for, after the Google SRE Workbook's multiwindow alerts: each
+/// condition fires when `budget_fraction` of the error budget would burn within `long`, and
+/// the `short` window confirms the burn is still going on (so the alert resolves quickly).
+struct Severity {
+    name: &'static str,
+    /// (budget fraction, long window, short window)
+    windows: [(f64, Window, Window); 2],
+}
+
+const fn minutes(m: u64) -> Window {
+    Window::from_secs(m * 60)
+}
+
+const PAGE: Severity = Severity {
+    name: "page",
+    windows: [
+        (0.02, minutes(60), minutes(5)),
+        (0.05, minutes(6 * 60), minutes(30)),
+    ],
+};
+const TICKET: Severity = Severity {
+    name: "ticket",
+    windows: [
+        (0.1, minutes(24 * 60), minutes(2 * 60)),
+        (0.1, minutes(3 * 24 * 60), minutes(6 * 60)),
+    ],
+};
+
+/// The windows of error-ratio rules besides the compliance window: every window the alerts
+/// read, shortest first.
+pub const ALERT_WINDOWS: [Window; 7] = [
+    minutes(5),
+    minutes(30),
+    minutes(60),
+    minutes(2 * 60),
+    minutes(6 * 60),
+    minutes(24 * 60),
+    minutes(3 * 24 * 60),
+];
+
+/// How long a silent exporter may go unnoticed: the page's fastest window, after which the
+/// burn-rate alerts are blind.
+const ABSENT_AFTER: Window = PAGE.windows[0].2;
+
+impl Severity {
+    /// The burn-rate factors follow from the SLO's own window: burning `fraction` of a 30d
+    /// budget in 1h is a rate of 0.02 * 720h / 1h = 14.4 times the budgeted rate.
+    fn conditions(&self, window: Window) -> Vec<BurnCondition> {
+        self.windows
+            .iter()
+            .map(|&(fraction, long, short)| BurnCondition {
+                long,
+                short,
+                factor: burn_factor(fraction, window, long),
+            })
+            .collect()
+    }
+}
+
+/// The burn rate at which `fraction` of a `window`-long error budget is spent in `long`.
+pub fn burn_factor(fraction: f64, window: Window, long: Window) -> f64 {
+    crate::model::tidy(fraction * window.secs() as f64 / long.secs() as f64)
+}
+
+/// The rule groups for every SLO of `spec`, four per SLO.
+pub fn generate(spec: &Spec, style: LabelStyle) -> Vec<RuleGroup> {
+    spec.slos
+        .iter()
+        .flat_map(|slo| SloRules::new(&spec.service, slo, style).groups())
+        .collect()
+}
+
+/// One SLO with the names and labels every one of its rules shares.
+struct SloRules<'a> {
+    service: &'a str,
+    slo: &'a Slo,
+    style: LabelStyle,
+    /// The SLO's identifying labels merged over the spec's labels.
+    labels: Labels,
+    /// Selects this SLO's recorded series.
+    selector: String,
+}
+
+impl<'a> SloRules<'a> {
+    fn new(service: &'a str, slo: &'a Slo, style: LabelStyle) -> Self {
+        let mut labels = slo.labels.clone();
+        labels.extend(
+            style
+                .slo_labels(service, slo)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v)),
+        );
+        Self {
+            service,
+            slo,
+            style,
+            labels,
+            selector: style.slo_selector(service, slo),
+        }
+    }
+
+    fn groups(&self) -> Vec<RuleGroup> {
+        let id = format!("{}-{}", self.service, self.slo.name);
+        vec![
+            RuleGroup {
+                name: format!("slo-sli-{id}"),
+                interval: None,
+                rules: self.sli_rules(),
+            },
+            RuleGroup {
+                name: format!("slo-sli-long-{id}"),
+                interval: Some(LONG_WINDOW_INTERVAL),
+                rules: self.long_window_rules(),
+            },
+            RuleGroup {
+                name: format!("slo-meta-{id}"),
+                interval: None,
+                rules: self.metadata_rules(),
+            },
+            RuleGroup {
+                name: format!("slo-alerts-{id}"),
+                interval: None,
+                rules: self.alert_rules(),
+            },
+        ]
+        .into_iter()
+        .filter(|g| !g.rules.is_empty())
+        .collect()
+    }
+
+    fn record(&self, record: impl Into<String>, expr: String, extra: &[(&str, String)]) -> Rule {
+        let mut labels = self.labels.clone();
+        labels.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        Rule::Record {
+            record: record.into(),
+            expr,
+            labels,
+        }
+    }
+
+    fn window_label(&self, window: Window) -> [(&str, String); 1] {
+        [(self.style.window_label(), window.to_string())]
+    }
+
+    /// 5m event rates (what the compliance-window ratio sums) and the alert windows' ratios.
+    fn sli_rules(&self) -> Vec<Rule> {
+        let sli = &self.slo.sli;
+        let mut rules = Vec::new();
+        if let Some(bad) = promql::bad_events_rate_query(sli) {
+            let total = promql::event_queries(sli, minutes(5), promql::RangeFn::Rate)
+                .expect("an SLI with bad events has a total")
+                .total_query;
+            rules.push(self.record(promql::BAD_EVENTS_RATE_RECORD, bad, &[]));
+            rules.push(self.record(promql::TOTAL_EVENTS_RATE_RECORD, total, &[]));
+        }
+        for window in ALERT_WINDOWS {
+            if window != self.slo.window {
+                rules.push(self.record(
+                    promql::error_ratio_record(window),
+                    promql::error_ratio_query(sli, window),
+                    &self.window_label(window),
+                ));
+            }
+        }
+        rules
+    }
+
+    /// The compliance-window ratio, then the period burn rate and remaining budget, which
+    /// read it in the same evaluation (rules of a group run in order).
+    fn long_window_rules(&self) -> Vec<Rule> {
+        let window = self.slo.window;
+        let ratio = match &self.slo.sli {
+            // A raw SLI has no events to weigh by, only a ratio. Averaging its 5m ratios over
+            // the window would weigh a quiet night like a busy day, so the rule runs the
+            // user's query over the whole window: exact, at the cost of scanning the raw
+            // series, which the longer interval of this group keeps rare.
+            Sli::Raw(raw) => raw.query(window),
+            _ => promql::recorded_events_ratio_query(&self.selector, window),
+        };
+        let budget = promql::number(self.slo.objective.error_budget());
+        vec![
+            self.record(
+                promql::error_ratio_record(window),
+                ratio,
+                &self.window_label(window),
+            ),
+            self.record(
+                promql::PERIOD_BURN_RATE_RECORD,
+                format!(
+                    "{}{} / {budget}",
+                    promql::error_ratio_record(window),
+                    self.selector
+                ),
+                &[],
+            ),
+            self.record(
+                promql::PERIOD_BUDGET_REMAINING_RECORD,
+                format!("1 - {}{}", promql::PERIOD_BURN_RATE_RECORD, self.selector),
+                &[],
+            ),
+        ]
+    }
+
+    fn metadata_rules(&self) -> Vec<Rule> {
+        let objective = self.slo.objective;
+        let window = self.slo.window;
+        let mut info = vec![
+            (
+                self.style.objective_label(),
+                promql::number(objective.percent()),
+            ),
+            (self.style.window_label(), window.to_string()),
+        ];
+        info.extend(self.style.info_extra_labels());
+        vec![
+            self.record(
+                promql::OBJECTIVE_RECORD,
+                format!("vector({})", promql::number(objective.ratio())),
+                &[],
+            ),
+            self.record(
+                promql::ERROR_BUDGET_RECORD,
+                format!("vector({})", promql::number(objective.error_budget())),
+                &[],
+            ),
+            self.record(
+                promql::TIME_PERIOD_DAYS_RECORD,
+                format!("vector({})", promql::number(window.days())),
+                &[],
+            ),
+            self.record(
+                promql::CURRENT_BURN_RATE_RECORD,
+                format!(
+                    "{}{} / {}",
+                    promql::error_ratio_record(minutes(5)),
+                    self.selector,
+                    promql::number(objective.error_budget())
+                ),
+                &[],
+            ),
+            self.record(self.style.info_metric(), "vector(1)".to_string(), &info),
+        ]
+    }
+
+    fn alert_rules(&self) -> Vec<Rule> {
+        let alerting = &self.slo.alerting;
+        let mut rules: Vec<Rule> = [(&PAGE, &alerting.page), (&TICKET, &alerting.ticket)]
+            .into_iter()
+            .filter(|(_, policy)| policy.enabled)
+            .map(|(severity, policy)| self.burn_alert(severity, policy))
+            .collect();
+        // Without its series an SLI is empty, and an empty SLI burns nothing: the burn alerts
+        // would stay silent through an outage of the exporter. Raw SLIs name no series to
+        // watch. An SLO with every alert turned off gets none.
+        if !rules.is_empty()
+            && let Some(expr) = promql::absent_query(&self.slo.sli, ABSENT_AFTER)
+        {
+            rules.push(self.absent_alert(expr, &alerting.ticket));
+        }
+        rules
+    }
+
+    /// The labels every alert of this SLO carries (on top of those of its expression).
+    fn alert_labels(&self, severity: &str, policy: &AlertPolicy) -> Labels {
+        let mut labels = self.labels.clone();
+        labels.insert(promql::SEVERITY_LABEL.to_string(), severity.to_string());
+        if let Some(label) = self.style.style_severity_label() {
+            labels.insert(label.to_string(), severity.to_string());
+        }
+        labels.extend(policy.labels.clone());
+        labels
+    }
+
+    /// Who is affected, e.g. `demo-api availability` or `demo-api availability (handler=x)`.
+    fn subject(&self) -> String {
+        let group_by = self.slo.sli.group_by();
+        let mut subject = format!("{} {}", self.service, self.slo.name);
+        if !group_by.is_empty() {
+            let groups: Vec<String> = group_by
+                .iter()
+                .map(|l| format!("{l}={{{{ $labels.{l} }}}}"))
+                .collect();
+            let _ = write!(subject, " ({})", groups.join(", "));
+        }
+        subject
+    }
+
+    fn objective_text(&self) -> String {
+        format!(
+            "{}% over {}",
+            promql::number(self.slo.objective.percent()),
+            self.slo.window
+        )
+    }
+
+    fn burn_alert(&self, severity: &Severity, policy: &AlertPolicy) -> Rule {
+        let window = self.slo.window;
+        let conditions = severity.conditions(window);
+        let spends: Vec<String> = severity
+            .windows
+            .iter()
+            .zip(&conditions)
+            .map(|(&(fraction, _, _), c)| {
+                format!(
+                    "{}% of the budget in {} (error ratio over {}x the budget for {} and {})",
+                    promql::number(fraction * 100.0),
+                    c.long,
+                    promql::number(c.factor),
+                    c.long,
+                    c.short
+                )
+            })
+            .collect();
+        let mut annotations = Labels::from([
+            (
+                "summary".to_string(),
+                format!(
+                    "{} is burning its error budget too fast ({})",
+                    self.subject(),
+                    severity.name
+                ),
+            ),
+            ("objective".to_string(), self.objective_text()),
+            (
+                "description".to_string(),
+                format!(
+                    "The error ratio is {{{{ $value | humanizePercentage }}}}, against a budget of {} of events over {window}. At this rate the service spends {}.",
+                    promql::number(self.slo.objective.error_budget() * 100.0) + "%",
+                    spends.join(", or ")
+                ),
+            ),
+        ]);
+        annotations.extend(policy.annotations.clone());
+        Rule::Alert {
+            alert: promql::BURN_ALERT.to_string(),
+            expr: promql::burn_alert_query(
+                self.style,
+                &self.selector,
+                &conditions,
+                self.slo.objective.error_budget(),
+            ),
+            // No hold: the short window already demands that the burn is still going on,
+            // and waiting would only delay a page that the long window has confirmed.
+            hold: None,
+            labels: self.alert_labels(severity.name, policy),
+            annotations,
+        }
+    }
+
+    fn absent_alert(&self, expr: String, ticket: &AlertPolicy) -> Rule {
+        let selector = promql::absence_selector(&self.slo.sli).unwrap_or_default();
+        let mut annotations = Labels::from([
+            (
+                "summary".to_string(),
+                format!(
+                    "{} {} has no SLI data: {selector} has been absent for {ABSENT_AFTER}",
+                    self.service, self.slo.name
+                ),
+            ),
+            ("objective".to_string(), self.objective_text()),
+            (
+                "description".to_string(),
+                "Without its series the SLI cannot be computed and the burn-rate alerts cannot fire. Check the exporter, the scrape target and the selector in the spec.".to_string(),
+            ),
+        ]);
+        annotations.extend(ticket.annotations.clone());
+        Rule::Alert {
+            alert: promql::ABSENT_ALERT.to_string(),
+            expr,
+            // The range of absent_over_time already waits out ABSENT_AFTER.
+            hold: None,
+            labels: self.alert_labels(TICKET.name, ticket),
+            annotations,
+        }
+    }
+}
+
+// ---- YAML ----
+
+/// Where the rules go: a rule file, or a prometheus-operator manifest wrapping the groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    RuleFile,
+    PrometheusRule { namespace: String, name: String },
+}
+
+/// The YAML text of `groups`, with a header naming the spec they come from.
+///
+/// Hand-written rather than serialized: the emitter is small, its output is stable by
+/// construction, and it writes every expression as a `|-` block so PromQL reads as written,
+/// quotes and all; other strings are plain only where YAML cannot misread them (no `99.5`
+/// turning into a number, no `no` into a boolean), quoted everywhere else.
+pub fn render(groups: &[RuleGroup], source: &str, output: &Output) -> String {
+    let mut out = String::with_capacity(groups.len() * 4096);
+    let _ = writeln!(
+        out,
+        "# Generated by `slo generate-rules` from {source}. Do not edit: change the spec and generate again."
+    );
+    let indent = match output {
+        Output::RuleFile => 0,
+        Output::PrometheusRule { namespace, name } => {
+            out.push_str("apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n");
+            let _ = writeln!(out, "  name: {}", scalar(name));
+            let _ = writeln!(out, "  namespace: {}", scalar(namespace));
+            out.push_str("  labels:\n    app.kubernetes.io/managed-by: slo\nspec:\n");
+            2
+        }
+    };
+    let pad = " ".repeat(indent);
+    if groups.is_empty() {
+        let _ = writeln!(out, "{pad}groups: []");
+        return out;
+    }
+    let _ = writeln!(out, "{pad}groups:");
+    for group in groups {
+        let _ = writeln!(out, "{pad}  - name: {}", scalar(&group.name));
+        if let Some(interval) = group.interval {
+            let _ = writeln!(out, "{pad}    interval: {}", scalar(&interval.to_string()));
+        }
+        let _ = writeln!(out, "{pad}    rules:");
+        let item = format!("{pad}      ");
+        for rule in &group.rules {
+            match rule {
+                Rule::Record {
+                    record,
+                    expr,
+                    labels,
+                } => {
+                    let _ = writeln!(out, "{item}- record: {}", scalar(record));
+                    write_expr(&mut out, &item, expr);
+                    write_map(&mut out, &item, "labels", labels);
+                }
+                Rule::Alert {
+                    alert,
+                    expr,
+                    hold,
+                    labels,
+                    annotations,
+                } => {
+                    let _ = writeln!(out, "{item}- alert: {}", scalar(alert));
+                    write_expr(&mut out, &item, expr);
+                    if let Some(hold) = hold {
+                        let _ = writeln!(out, "{item}  for: {}", scalar(&hold.to_string()));
+                    }
+                    write_map(&mut out, &item, "labels", labels);
+                    write_map(&mut out, &item, "annotations", annotations);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn write_expr(out: &mut String, item: &str, expr: &str) {
+    let expr = expr.trim();
+    if expr
+        .chars()
+        .all(|c| c == '\n' || c == '\t' || !c.is_control())
+    {
+        let _ = writeln!(out, "{item}  expr: |-");
+        for line in expr.lines() {
+            if line.is_empty() {
+                out.push('\n');
+            } else {
+                let _ = writeln!(out, "{item}    {line}");
+            }
+        }
+    } else {
+        let _ = writeln!(out, "{item}  expr: {}", scalar(expr));
+    }
+}
+
+fn write_map(out: &mut String, item: &str, key: &str, map: &Labels) {
+    if map.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{item}  {key}:");
+    for (k, v) in map {
+        let _ = writeln!(out, "{item}    {}: {}", scalar(k), scalar(v));
+    }
+}
+
+/// A YAML scalar that reads back as the string `s`: plain when no YAML 1.1 or 1.2 reader can
+/// take it for anything else; else single-quoted, which needs no escapes but for `'`; else
+/// (control characters) double-quoted with JSON's escapes, which YAML shares.
+fn scalar(s: &str) -> String {
+    if is_plain_safe(s) {
+        s.to_string()
+    } else if !s.chars().any(char::is_control) {
+        format!("'{}'", s.replace('\'', "''"))
+    } else {
+        serde_json::to_string(s).expect("a string always serializes")
+    }
+}
+
+fn is_plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    let chars_ok = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':'));
+    let reserved = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+        .contains(&s.to_ascii_lowercase().as_str());
+    let start_ok = first.is_ascii_alphabetic()
+        || first == '_'
+        // Digits lead numbers, except in durations such as `5m` or `1h30m`.
+        || (first.is_ascii_digit() && Window::parse(s).is_ok() && s.ends_with(|c: char| c.is_ascii_alphabetic()));
+    chars_ok && !reserved && start_ok && !s.ends_with(':')
+}
+
+// ---- PrometheusRule names ----
+
+/// The manifest's name: `name` when given, else `<service>-slos`; checked as Kubernetes
+/// checks object names (a DNS subdomain).
+pub fn manifest_name(service: &str, name: Option<&str>) -> Result<String, String> {
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => format!("{}-slos", service.replace('_', "-")),
+    };
+    if is_dns_subdomain(&name) {
+        Ok(name)
+    } else {
+        Err(format!(
+            "`{name}` is not a valid Kubernetes object name: use lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit, at most 253 characters"
+        ))
+    }
+}
+
+/// Checks a namespace as Kubernetes does (a DNS label).
+pub fn check_namespace(namespace: &str) -> Result<(), String> {
+    if namespace.len() <= 63 && is_dns_label(namespace) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{namespace}` is not a valid Kubernetes namespace: use lowercase letters, digits and `-`, starting and ending with a letter or digit, at most 63 characters"
+        ))
+    }
+}
+
+fn is_dns_label(s: &str) -> bool {
+    let edge = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    !s.is_empty()
+        && s.starts_with(edge)
+        && s.ends_with(edge)
+        && s.chars().all(|c| edge(c) || c == '-')
+}
+
+fn is_dns_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_dns_label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn days(d: u64) -> Window {
+        Window::from_secs(d * 86_400)
+    }
+
+    #[test]
+    fn burn_factors_follow_the_compliance_window() {
+        let factors = |window| {
+            [&PAGE, &TICKET]
+                .iter()
+                .flat_map(|s| s.conditions(window))
+                .map(|c| c.factor)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(factors(days(30)), [14.4, 6.0, 3.0, 1.0]);
+        assert_eq!(factors(days(28)), [13.44, 5.6, 2.8, 0.9333333333]);
+        assert_eq!(factors(days(7)), [3.36, 1.4, 0.7, 0.2333333333]);
+        assert_eq!(factors(days(90)), [43.2, 18.0, 9.0, 3.0]);
+    }
+
+    #[test]
+    fn alert_windows_are_exactly_those_the_alerts_read() {
+        let mut read: Vec<Window> = [&PAGE, &TICKET]
+            .iter()
+            .flat_map(|s| s.windows.iter().flat_map(|&(_, l, s)| [l, s]))
+            .collect();
+        read.sort();
+        read.dedup();
+        assert_eq!(read, ALERT_WINDOWS);
+    }
+
+    #[test]
+    fn scalars_are_plain_only_when_unambiguous() {
+        for plain in [
+            "5m",
+            "1h30m",
+            "slo:sli_error:ratio_rate5m",
+            "demo-api",
+            "platform",
+        ] {
+            assert_eq!(scalar(plain), plain);
+        }
+        for (text, quoted) in [
+            ("99.5", "'99.5'"),
+            ("1e3", "'1e3'"),
+            ("no", "'no'"),
+            ("Off", "'Off'"),
+            ("", "''"),
+            ("a: b", "'a: b'"),
+            ("x:", "'x:'"),
+            ("{{ $labels.x }}", "'{{ $labels.x }}'"),
+            ("it's", "'it''s'"),
+            ("say \"hi\"\n", "\"say \\\"hi\\\"\\n\""),
+            ("12:30", "'12:30'"),
+        ] {
+            assert_eq!(scalar(text), quoted);
+        }
+    }
+
+    #[test]
+    fn manifest_names_are_checked_like_kubernetes_does() {
+        assert_eq!(
+            manifest_name("demo_api", None).unwrap(),
+            "demo_api-slos".replace('_', "-")
+        );
+        assert_eq!(manifest_name("x", Some("a.b-c")).unwrap(), "a.b-c");
+        assert!(manifest_name("x", Some("Upper")).is_err());
+        assert!(manifest_name("x", Some("-a")).is_err());
+        assert!(check_namespace("monitoring").is_ok());
+        assert!(check_namespace("a.b").is_err());
+        assert!(check_namespace(&"a".repeat(64)).is_err());
+    }
+}
