@@ -51,7 +51,7 @@ fn generate_dashboard(args: &GenerateDashboardArgs) -> Result<ExitCode, Error> {
     if let Some(dir) = &args.provisioning {
         let uid = dashboard::uid(&spec.service);
         for file in dashboard::provisioning_files(&uid, &json, &args.prometheus_url) {
-            write_file(&dir.join(&file.path), &file.contents)?;
+            write_creating_dirs(&dir.join(&file.path), &file.contents)?;
         }
     }
     Ok(ExitCode::from(exit::OK))
@@ -59,29 +59,26 @@ fn generate_dashboard(args: &GenerateDashboardArgs) -> Result<ExitCode, Error> {
 
 /// Writes `text` to the file `path`, or to standard output for `-`.
 fn write_output(path: &Path, text: &str) -> Result<(), Error> {
+    let output_error = |path: String| move |source| Error::Output { path, source };
     if path == Path::new("-") {
-        let mut out = std::io::stdout().lock();
-        return out
+        let mut stdout = std::io::stdout().lock();
+        return stdout
             .write_all(text.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(|source| Error::Output {
-                path: "standard output".into(),
-                source,
-            });
+            .and_then(|()| stdout.flush())
+            .map_err(output_error("standard output".into()));
     }
-    write_file(path, text)
+    std::fs::write(path, text).map_err(output_error(path.display().to_string()))
 }
 
-/// Writes `text` to `path`, creating its missing parent directories.
-fn write_file(path: &Path, text: &str) -> Result<(), Error> {
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    parent
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| std::fs::write(path, text))
-        .map_err(|source| Error::Output {
-            path: path.display().to_string(),
+/// Writes `text` to `path`, creating the directories it needs.
+fn write_creating_dirs(path: &Path, text: &str) -> Result<(), Error> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Output {
+            path: parent.display().to_string(),
             source,
-        })
+        })?;
+    }
+    write_output(path, text)
 }
 
 fn validate(config: &ConfigArgs) -> Result<ExitCode, Error> {

@@ -187,7 +187,7 @@ impl Grid {
     }
 }
 
-/// A query of a panel; Grafana names them A, B, C...
+/// A panel's queries from `(expr, legend)` pairs, with Grafana's refIds A, B, C...
 fn targets(queries: &[(String, String)], instant: bool) -> Vec<Value> {
     queries
         .iter()
@@ -676,4 +676,54 @@ pub fn provisioning_files(
 fn yaml(header: &str, value: &impl Serialize) -> String {
     let body = serde_saphyr::to_string(value).expect("provisioning structs serialize");
     format!("{header}{body}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_service_names_get_distinct_uids_within_grafanas_limit() {
+        let a = uid(&"a".repeat(60));
+        let b = uid(&format!("{}b", "a".repeat(59)));
+        assert!(a.len() <= UID_MAX_LEN && b.len() <= UID_MAX_LEN);
+        assert_ne!(a, b);
+        assert_eq!(uid("demo-api"), "slo-demo-api");
+    }
+
+    #[test]
+    fn time_ranges_use_one_unit() {
+        let range = |w: &str| grafana_duration(Window::parse(w).unwrap());
+        assert_eq!(range("30d"), "30d");
+        assert_eq!(range("36h"), "36h");
+        assert_eq!(range("1h30m"), "90m");
+        assert_eq!(range("90s"), "90s");
+    }
+
+    #[test]
+    fn slo_names_that_clash_as_variable_names_get_distinct_variables() {
+        let spec = crate::spec::parse(
+            r#"
+version: 1
+service: s
+slos:
+  - name: a-b
+    objective: 99
+    sli: {ratio: {errors: e_total, total: t_total, group_by: [x]}}
+  - name: a_b
+    objective: 99
+    sli: {ratio: {errors: e_total, total: t_total, group_by: [x]}}
+"#,
+            "t.yaml",
+        )
+        .unwrap();
+        let board = dashboard(&spec, LabelStyle::Native);
+        let names: Vec<&str> = board["templating"]["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["datasource", "a_b_x", "a_b_x_2"]);
+    }
 }

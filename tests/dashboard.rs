@@ -209,29 +209,68 @@ fn every_example_dashboard_is_well_formed() {
     }
 }
 
-#[test]
-fn burn_rate_thresholds_are_the_alert_factors_of_the_window() {
-    let board = generate(&root().join("examples/windows.yaml"), LabelStyle::Native);
-    let steps: Vec<Vec<f64>> = panels(&board)
+/// The factors the generated alerts compare burn rates with, per SLO in spec order: the
+/// `F` of every `> (F * budget)` in the burn alerts' expressions.
+fn alert_factors(spec: &str) -> Vec<Vec<f64>> {
+    let out = run_slo(&["generate-rules", "--config", spec]);
+    out.assert_success("slo generate-rules");
+    let rules: Value = serde_saphyr::from_str(&out.stdout).unwrap();
+    rules["groups"]
+        .as_array()
+        .unwrap()
         .iter()
-        .filter(|p| p["title"] == "Burn rate")
-        .map(|p| {
-            p["fieldConfig"]["defaults"]["thresholds"]["steps"]
+        .filter(|g| g["name"].as_str().unwrap().starts_with("slo-alerts-"))
+        .map(|g| {
+            let mut factors: Vec<f64> = g["rules"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter_map(|s| s["value"].as_f64())
-                .collect()
+                .filter(|r| r["alert"] == "SLOErrorBudgetBurn")
+                .flat_map(|r| {
+                    r["expr"]
+                        .as_str()
+                        .unwrap()
+                        .split("> (")
+                        .skip(1)
+                        .map(|rest| rest.split_once(" * ").unwrap().0.parse::<f64>().unwrap())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            factors.sort_by(f64::total_cmp);
+            factors.dedup();
+            factors
         })
-        .collect();
-    // 7d, then 28d: 2% in 1h, 5% in 6h, 10% in 1d and in 3d, ascending.
-    assert_eq!(
-        steps,
-        [
-            vec![0.2333333333, 0.7, 1.4, 3.36],
-            vec![0.9333333333, 2.8, 5.6, 13.44]
-        ]
-    );
+        .collect()
+}
+
+#[test]
+fn burn_rate_thresholds_are_the_alert_factors_of_the_window() {
+    for spec in ["examples/windows.yaml", "examples/latency.yaml"] {
+        let board = generate(&root().join(spec), LabelStyle::Native);
+        let thresholds: Vec<Vec<f64>> = panels(&board)
+            .iter()
+            .filter(|p| p["title"] == "Burn rate")
+            .map(|p| {
+                p["fieldConfig"]["defaults"]["thresholds"]["steps"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|s| s["value"].as_f64())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(thresholds, alert_factors(spec), "{spec}");
+        if spec == "examples/windows.yaml" {
+            // 7d, then 28d: 2% of the budget in 1h, 5% in 6h, 10% in 1d and in 3d.
+            assert_eq!(
+                thresholds,
+                [
+                    vec![0.2333333333, 0.7, 1.4, 3.36],
+                    vec![0.9333333333, 2.8, 5.6, 13.44]
+                ]
+            );
+        }
+    }
 }
 
 #[test]
