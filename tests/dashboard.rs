@@ -650,3 +650,88 @@ fn check_known_values(expr: &str, result: &[Value]) -> usize {
     }
     0
 }
+
+/// Two hours of `/items` traffic up to now with 20% errors: every burn alert of the demo
+/// spec's availability SLOs fires at once; the latency histogram is missing, so its
+/// absent-metrics alert fires.
+fn incident_until_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let end = now - now % 60;
+    let grid = common::Grid::uniform(end - 2 * HOUR, end, 60);
+    let mut data = common::DataBuilder::new();
+    for (status, share) in [("2xx", 0.8), ("5xx", 0.2)] {
+        let labels = [
+            ("job", "demo-api"),
+            ("handler", "/items"),
+            ("status", status),
+        ];
+        data.counter_rate("http_requests_total", &labels, &grid, &[], |_| {
+            1000.0 / 60.0 * share
+        });
+    }
+    data.build().openmetrics()
+}
+
+#[test]
+fn firing_alerts_show_in_the_overview() {
+    // Rules of both styles in one file, evaluated every second by Prometheus itself: the
+    // only way to get ALERTS series, which promtool does not backfill.
+    let mut groups = Vec::new();
+    for (_, style) in STYLES {
+        let out = run_slo(&[
+            "generate-rules",
+            "--config",
+            "slo.yaml",
+            "--label-style",
+            style,
+        ]);
+        out.assert_success("slo generate-rules");
+        let file: Value = serde_saphyr::from_str(&out.stdout).unwrap();
+        for group in file["groups"].as_array().unwrap() {
+            let mut group = group.clone();
+            group["name"] = json!(format!("{style}-{}", group["name"].as_str().unwrap()));
+            group["interval"] = json!("1s");
+            groups.push(group);
+        }
+    }
+    let prom = Prometheus::builder()
+        .openmetrics(incident_until_now())
+        .rule_file("rules.json", &json!({ "groups": groups }).to_string())
+        .start();
+
+    for (style, style_name) in STYLES {
+        let board = generate(&root().join("slo.yaml"), style);
+        for stat in panels(&board).iter().filter(|p| p["type"] == "stat") {
+            let target = stat["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["legendFormat"] == "firing alerts")
+                .unwrap();
+            let expr = target["expr"].as_str().unwrap();
+            // Rules need a few evaluations (ratios, then alerts reading them).
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            let firing = loop {
+                let body = api(&prom, "/api/v1/query", &[("query", expr.to_string())]);
+                let firing: f64 = body["data"]["result"][0]["value"][1]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{expr}: {body}"))
+                    .parse()
+                    .unwrap();
+                if firing > 0.0 || std::time::Instant::now() > deadline {
+                    break firing;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            };
+            assert!(
+                firing >= 1.0,
+                "{style_name} {}: no firing alert counted by {expr}; ALERTS: {}",
+                stat["title"],
+                api(&prom, "/api/v1/query", &[("query", "ALERTS".to_string())])
+            );
+        }
+    }
+}
