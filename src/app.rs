@@ -39,7 +39,9 @@ fn generate_rules(args: &GenerateRulesArgs) -> Result<ExitCode, Error> {
         }
     };
     let groups = rules::generate(&spec, args.label_style);
-    write_output(&args.output, &rules::render(&groups, &spec.source, &output))?;
+    write_output(&args.output, |out| {
+        rules::write(out, groups, &spec.source, &output)
+    })?;
     Ok(ExitCode::from(exit::OK))
 }
 
@@ -47,7 +49,7 @@ fn generate_dashboard(args: &GenerateDashboardArgs) -> Result<ExitCode, Error> {
     let spec = load(&args.config)?;
     let board = dashboard::dashboard(&spec, args.label_style);
     let json = dashboard::to_json(&board);
-    write_output(&args.output, &json)?;
+    write_output(&args.output, |out| out.write_all(json.as_bytes()))?;
     if let Some(dir) = &args.provisioning {
         let uid = dashboard::uid(&spec.service);
         for file in dashboard::provisioning_files(&uid, &json, &args.prometheus_url) {
@@ -57,17 +59,26 @@ fn generate_dashboard(args: &GenerateDashboardArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::from(exit::OK))
 }
 
-/// Writes `text` to the file `path`, or to standard output for `-`.
-fn write_output(path: &Path, text: &str) -> Result<(), Error> {
-    let output_error = |path: String| move |source| Error::Output { path, source };
+/// Runs `write` on `path`, or on standard output for `-`, buffered.
+fn write_output(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    let output_error = |source| Error::Output {
+        path: path.display().to_string(),
+        source,
+    };
     if path == Path::new("-") {
-        let mut stdout = std::io::stdout().lock();
-        return stdout
-            .write_all(text.as_bytes())
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        return write(&mut stdout)
             .and_then(|()| stdout.flush())
-            .map_err(output_error("standard output".into()));
+            .map_err(output_error);
     }
-    std::fs::write(path, text).map_err(output_error(path.display().to_string()))
+    let file = std::fs::File::create(path).map_err(output_error)?;
+    let mut file = std::io::BufWriter::new(file);
+    write(&mut file)
+        .and_then(|()| file.flush())
+        .map_err(output_error)
 }
 
 /// Writes `text` to `path`, creating the directories it needs.
@@ -78,7 +89,7 @@ fn write_creating_dirs(path: &Path, text: &str) -> Result<(), Error> {
             source,
         })?;
     }
-    write_output(path, text)
+    write_output(path, |out| out.write_all(text.as_bytes()))
 }
 
 fn validate(config: &ConfigArgs) -> Result<ExitCode, Error> {

@@ -410,6 +410,31 @@ mod tests {
     }
 
     #[test]
+    fn rule_queries_parse() {
+        let sli = ratio(RatioEvents::Good(Selector("ok_total".into())), &[]);
+        let conditions = [
+            BurnCondition {
+                long: Window::from_secs(3600),
+                short: Window::from_secs(300),
+                factor: 14.4,
+            },
+            BurnCondition {
+                long: Window::from_secs(6 * 3600),
+                short: Window::from_secs(1800),
+                factor: 6.0,
+            },
+        ];
+        for q in [
+            bad_events_rate_query(&sli).unwrap(),
+            recorded_events_ratio_query("{slo_name=\"x\"}", Window::from_secs(86_400 * 30)),
+            burn_alert_query(LabelStyle::Sloth, "{sloth_id=\"a-b\"}", &conditions, 0.001),
+            absent_query(&sli, Window::from_secs(300)).unwrap(),
+        ] {
+            promql_parser::parser::parse(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        }
+    }
+
+    #[test]
     fn latency_bucket_matches_every_le_form() {
         let sli = Sli::Latency(LatencySli {
             histogram: "h".into(),

@@ -1,0 +1,564 @@
+//! `slo generate-rules`: the rules load in promtool, alert when the SRE Workbook says they
+//! should (promtool test rules), and the compliance-window ratio is the traffic-weighted one
+//! (a real Prometheus on backfilled data).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::data::DataBuilder;
+use common::scenarios::{HOUR, MINUTE};
+use common::{Grid, Prometheus, TempDir, promtool, rel_err, run_slo};
+use slo::model::Spec;
+use slo::promql::{self, LabelStyle};
+use slo::rules::{self, Output, Rule, RuleGroup};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Every valid spec we ship or keep for this test: the demo `slo.yaml`, `examples/*.yaml`
+/// and `tests/fixtures/rules/*.yaml`. Paths are relative to the crate root, as the rule
+/// files' headers name them.
+fn valid_specs() -> Vec<PathBuf> {
+    let mut specs = vec![PathBuf::from("slo.yaml")];
+    for dir in ["examples", "tests/fixtures/rules"] {
+        let Ok(entries) = std::fs::read_dir(Path::new(ROOT).join(dir)) else {
+            continue;
+        };
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| Path::new(dir).join(e.file_name()))
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        found.sort();
+        specs.extend(found);
+    }
+    specs
+}
+
+/// Runs the binary from the crate root and returns its standard output.
+#[track_caller]
+fn generate_rules(args: &[&str]) -> String {
+    let mut cmd = common::slo_cmd();
+    cmd.current_dir(ROOT).arg("generate-rules").args(args);
+    let out = common::process::run(cmd);
+    out.assert_success(&format!("slo generate-rules {args:?}"));
+    out.stdout.clone()
+}
+
+#[track_caller]
+fn promtool_check_rules(yaml: &str, what: &str) -> String {
+    let dir = TempDir::new("check-rules");
+    let path = dir.join("rules.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let out = promtool(&["check".as_ref(), "rules".as_ref(), path.as_os_str()]);
+    assert!(
+        out.success(),
+        "promtool check rules rejected {what}:\n{}{}",
+        out.stdout,
+        out.stderr
+    );
+    out.stdout.clone()
+}
+
+/// The `N rules found` promtool reports.
+fn rule_count(promtool_stdout: &str) -> usize {
+    promtool_stdout
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .find(|w| w[1] == "rules")
+        .and_then(|w| w[0].parse().ok())
+        .unwrap_or_else(|| panic!("no rule count in {promtool_stdout}"))
+}
+
+#[test]
+fn every_valid_spec_gives_rules_promtool_accepts_in_both_formats_and_styles() {
+    let specs = valid_specs();
+    assert!(specs.len() >= 3, "too few specs found: {specs:?}");
+    for spec in &specs {
+        let spec = spec.to_str().unwrap();
+        for style in ["native", "sloth"] {
+            let what = format!("{spec} ({style})");
+            let file = generate_rules(&["-c", spec, "--label-style", style]);
+            let count = rule_count(&promtool_check_rules(&file, &what));
+            assert!(count > 0, "{what}: no rules");
+
+            // The manifest's groups, re-serialized as JSON (which YAML readers accept), must
+            // be the same rules.
+            let manifest = generate_rules(&[
+                "-c",
+                spec,
+                "--label-style",
+                style,
+                "--format",
+                "prometheus-rule",
+            ]);
+            let manifest: serde_json::Value = serde_saphyr::from_str(&manifest)
+                .unwrap_or_else(|e| panic!("{what}: manifest is not YAML: {e}"));
+            assert_eq!(manifest["apiVersion"], "monitoring.coreos.com/v1");
+            assert_eq!(manifest["kind"], "PrometheusRule");
+            assert_eq!(manifest["metadata"]["namespace"], "monitoring");
+            let groups = serde_json::json!({"groups": manifest["spec"]["groups"]});
+            let manifest_count = rule_count(&promtool_check_rules(
+                &groups.to_string(),
+                &format!("{what} as a PrometheusRule"),
+            ));
+            assert_eq!(
+                manifest_count, count,
+                "{what}: manifest and rule file differ"
+            );
+
+            let file_groups: serde_json::Value = serde_saphyr::from_str(&file).unwrap();
+            assert_eq!(file_groups["groups"], manifest["spec"]["groups"], "{what}");
+        }
+    }
+}
+
+/// Compares `actual` with the golden file, or rewrites it when `UPDATE_GOLDEN=1`.
+#[track_caller]
+fn assert_golden(name: &str, actual: &str) {
+    let path = Path::new(ROOT).join("tests/golden/rules").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(e, a)| e != a)
+            .map_or(expected.lines().count().min(actual.lines().count()), |i| i)
+            + 1;
+        panic!(
+            "{} drifted at line {line}:\n  golden: {:?}\n  actual: {:?}\n(review, then UPDATE_GOLDEN=1 to accept)",
+            path.display(),
+            expected.lines().nth(line - 1).unwrap_or("<end>"),
+            actual.lines().nth(line - 1).unwrap_or("<end>"),
+        );
+    }
+}
+
+#[test]
+fn demo_rules_match_the_reviewed_golden_files() {
+    assert_golden("slo.native.yaml", &generate_rules(&[]));
+    assert_golden(
+        "slo.sloth.yaml",
+        &generate_rules(&["--label-style", "sloth"]),
+    );
+    assert_golden(
+        "slo.prometheus-rule.yaml",
+        &generate_rules(&[
+            "--format",
+            "prometheus-rule",
+            "--namespace",
+            "observability",
+        ]),
+    );
+}
+
+#[test]
+fn output_is_stable_says_where_it_comes_from_and_has_no_float_noise() {
+    for spec in valid_specs() {
+        let spec = spec.to_str().unwrap();
+        let first = generate_rules(&["-c", spec]);
+        assert_eq!(first, generate_rules(&["-c", spec]), "{spec}: not stable");
+        let header = first.lines().next().unwrap();
+        assert!(
+            header.starts_with("# Generated by `slo generate-rules` from ")
+                && header.contains(spec),
+            "{spec}: header {header:?}"
+        );
+        for noise in ["0000000", "9999999"] {
+            assert!(!first.contains(noise), "{spec}: float noise `{noise}`");
+        }
+    }
+}
+
+#[test]
+fn output_file_is_written_and_an_unwritable_one_exits_2() {
+    let dir = TempDir::new("rules-output");
+    let path = dir.join("rules.yaml");
+    let out = run_slo(&[
+        "generate-rules",
+        "-c",
+        &format!("{ROOT}/slo.yaml"),
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    out.assert_success("generate-rules -o FILE");
+    assert!(out.stdout.is_empty());
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.contains("record: slo:sli_error:ratio_rate30d"));
+
+    let bad = dir.join("missing-dir/rules.yaml");
+    let out = run_slo(&[
+        "generate-rules",
+        "-c",
+        &format!("{ROOT}/slo.yaml"),
+        "-o",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code(), Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cannot write") && out.stderr.contains("missing-dir"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn invalid_manifest_name_or_namespace_exits_2() {
+    for args in [["--name", "Not_Valid"], ["--namespace", "a.b"]] {
+        let mut all = vec!["generate-rules", "-c"];
+        let spec = format!("{ROOT}/slo.yaml");
+        all.push(&spec);
+        all.extend(["--format", "prometheus-rule"]);
+        all.extend(args);
+        let out = run_slo(&all);
+        assert_eq!(out.code(), Some(2), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("not a valid Kubernetes"),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+// ---- alert behaviour: promtool test rules ----
+
+/// 99% over 30d: a 1% budget, so the burn-rate factors are 14.4, 6, 3 and 1 and a burn of
+/// `x` times the budget is `10 * x` errors in 1000 requests.
+const ALERT_SPEC: &str = r#"
+version: 1
+service: shop
+slos:
+  - name: checkout
+    objective: 99
+    window: 30d
+    sli:
+      ratio:
+        errors: requests_total{job="shop",code="500"}
+        total: requests_total{job="shop"}
+"#;
+
+/// Requests per minute in the alert tests.
+const TRAFFIC: f64 = 1000.0;
+
+fn alert_spec() -> Spec {
+    slo::spec::parse(ALERT_SPEC, "alert-spec.yaml").unwrap()
+}
+
+/// The generated rules with annotations dropped: promtool compares rendered annotations
+/// exactly, and these hold `$value`; promtool check rules covers their templates.
+fn rules_without_annotations(spec: &Spec) -> String {
+    let groups: Vec<RuleGroup> = rules::generate(spec, LabelStyle::Native)
+        .map(|mut g| {
+            for rule in &mut g.rules {
+                if let Rule::Alert { annotations, .. } = rule {
+                    annotations.clear();
+                }
+            }
+            g
+        })
+        .collect();
+    rules::render(&groups, &spec.source, &Output::RuleFile)
+}
+
+/// promtool's expanding notation for a counter that starts at 0 and then grows by `per_min`
+/// for `minutes`, phase after phase, one sample a minute.
+fn counter_values(phases: &[(f64, u32)]) -> String {
+    let mut text = String::from("0");
+    let mut value = 0.0;
+    for &(per_min, minutes) in phases {
+        text.push_str(&format!(" {}+{}x{}", value + per_min, per_min, minutes - 1));
+        value += per_min * f64::from(minutes);
+    }
+    text
+}
+
+/// Input series for phases of (burn rate as a multiple of the budget, minutes).
+fn burn_series(phases: &[(f64, u32)]) -> String {
+    let errors: Vec<(f64, u32)> = phases
+        .iter()
+        .map(|&(b, m)| (TRAFFIC * 0.01 * b, m))
+        .collect();
+    let ok: Vec<(f64, u32)> = errors.iter().map(|&(e, m)| (TRAFFIC - e, m)).collect();
+    format!(
+        "      - series: 'requests_total{{job=\"shop\",code=\"500\"}}'\n        values: '{}'\n      - series: 'requests_total{{job=\"shop\",code=\"200\"}}'\n        values: '{}'\n",
+        counter_values(&errors),
+        counter_values(&ok)
+    )
+}
+
+/// One `alert_rule_test` entry: which of page and ticket fire at `minute`.
+fn expect_burn(minute: u32, page: bool, ticket: bool) -> String {
+    let alert = |severity| {
+        format!(
+            "\n          - exp_labels: {{severity: {severity}, slo_service: shop, slo_name: checkout}}"
+        )
+    };
+    let mut alerts = String::new();
+    if page {
+        alerts.push_str(&alert("page"));
+    }
+    if ticket {
+        alerts.push_str(&alert("ticket"));
+    }
+    if alerts.is_empty() {
+        alerts.push_str(" []");
+    }
+    format!(
+        "      - eval_time: {minute}m\n        alertname: {}\n        exp_alerts:{alerts}\n",
+        promql::BURN_ALERT
+    )
+}
+
+/// Runs `promtool test rules` on the generated rules with one test group, series sampled
+/// every minute and rules evaluated every `eval_minutes`.
+///
+/// promtool evaluates every group at each evaluation step, in file order, whatever the
+/// group's own `interval`; so the long-window group runs as often as the others here, which
+/// only makes the compliance-window ratio fresher than in production and changes no alert
+/// (the alerts read the alert windows only).
+#[track_caller]
+fn promtool_test_rules_every(eval_minutes: u32, series: &str, tests: &str) {
+    let dir = TempDir::new("test-rules");
+    std::fs::write(
+        dir.join("rules.yaml"),
+        rules_without_annotations(&alert_spec()),
+    )
+    .unwrap();
+    let test = format!(
+        "rule_files: [rules.yaml]\nevaluation_interval: {eval_minutes}m\ntests:\n  - interval: 1m\n    input_series:\n{series}    alert_rule_test:\n{tests}"
+    );
+    let path = dir.join("test.yaml");
+    std::fs::write(&path, &test).unwrap();
+    let out = promtool(&["test".as_ref(), "rules".as_ref(), path.as_os_str()]);
+    assert!(
+        out.success(),
+        "promtool test rules failed:\n{}{}\n--- test file ---\n{test}",
+        out.stdout,
+        out.stderr
+    );
+}
+
+#[track_caller]
+fn promtool_test_rules(series: &str, tests: &str) {
+    promtool_test_rules_every(1, series, tests);
+}
+
+/// Six clean hours come first so the 6h window is not just the burn; the 1d and 3d windows
+/// then hold only what the test fed, which is why tickets fire alongside.
+const CLEAN_HOURS: u32 = 6 * 60;
+
+#[test]
+fn page_fires_at_a_burn_just_over_14_4x_sustained_for_1h() {
+    // 14.5x for 65m: the 1h and 5m ratios are 14.5x > 14.4x. Half an hour in, the 1h
+    // ratio is only ~7x: no page yet. The ticket fires too: over the 7h of history the 6h
+    // and "3d" ratios are above 1x.
+    promtool_test_rules(
+        &burn_series(&[(0.0, CLEAN_HOURS), (14.5, 65)]),
+        &[
+            expect_burn(CLEAN_HOURS + 30, false, true),
+            expect_burn(CLEAN_HOURS + 65, true, true),
+        ]
+        .concat(),
+    );
+}
+
+#[test]
+fn page_does_not_fire_at_10x_for_1h() {
+    // 1h ratio 10x < 14.4x; 6h ratio 65*10/360 = 1.8x < 6x. Ticket: 6h 1.8x and 3d 1.5x > 1x.
+    promtool_test_rules(
+        &burn_series(&[(0.0, CLEAN_HOURS), (10.0, 65)]),
+        &expect_burn(CLEAN_HOURS + 65, false, true),
+    );
+}
+
+#[test]
+fn ticket_fires_at_a_burn_just_over_1x_for_3d_and_nothing_at_half_the_budget() {
+    // Evaluated every 5m, which alerts without a `for:` do not notice, to keep 3 days fast.
+    let three_days = 3 * 24 * 60;
+    promtool_test_rules_every(
+        5,
+        &burn_series(&[(1.1, three_days)]),
+        &expect_burn(three_days, false, true),
+    );
+    promtool_test_rules_every(
+        5,
+        &burn_series(&[(0.5, three_days)]),
+        &[
+            expect_burn(three_days, false, false),
+            format!(
+                "      - eval_time: {three_days}m\n        alertname: {}\n        exp_alerts: []\n",
+                promql::ABSENT_ALERT
+            ),
+        ]
+        .concat(),
+    );
+}
+
+#[test]
+fn a_spike_the_short_window_has_left_does_not_page() {
+    // 50x for 20m pages while it lasts. 15m later the 1h ratio is still 16.7x, but the 5m
+    // ratio is 0: the page resolves (the 6h ratio, 2.8x, is under 6x).
+    promtool_test_rules(
+        &burn_series(&[(0.0, CLEAN_HOURS), (50.0, 20), (0.0, 15)]),
+        &[
+            expect_burn(CLEAN_HOURS + 20, true, true),
+            expect_burn(CLEAN_HOURS + 35, false, true),
+        ]
+        .concat(),
+    );
+}
+
+#[test]
+fn absent_alert_fires_once_the_total_series_is_gone_for_5m() {
+    // An hour of clean traffic, then the exporter goes silent.
+    let series = "      - series: 'requests_total{job=\"shop\",code=\"200\"}'\n        values: '0+1000x60 _x30'\n";
+    let absent = |minute: u32, fires: bool| {
+        format!(
+            "      - eval_time: {minute}m\n        alertname: {}\n        exp_alerts:{}\n",
+            promql::ABSENT_ALERT,
+            if fires {
+                "\n          - exp_labels: {severity: ticket, slo_service: shop, slo_name: checkout, job: shop}"
+            } else {
+                " []"
+            }
+        )
+    };
+    promtool_test_rules(
+        series,
+        &[
+            absent(63, false),
+            absent(66, true),
+            expect_burn(66, false, false),
+        ]
+        .concat(),
+    );
+}
+
+// ---- accuracy of the compliance-window ratio ----
+
+/// The usual 30d window, scraped every minute: 43,200 samples per series. The test takes
+/// about 17-20 s on 2 shared cores (6 s with a 7d window), 15 s of it in promtool's rule backfill.
+const ACCURACY_SPEC: &str = r#"
+version: 1
+service: demo-api
+slos:
+  - name: availability
+    objective: 99.5
+    window: 30d
+    sli:
+      ratio:
+        errors: http_requests_total{job="demo-api",status="5xx"}
+        total: http_requests_total{job="demo-api"}
+"#;
+
+#[test]
+fn compliance_window_ratio_is_the_traffic_weighted_events_ratio_under_10x_diurnal_traffic() {
+    use common::scenarios::{END, is_day};
+    let started = std::time::Instant::now();
+    let spec = slo::spec::parse(ACCURACY_SPEC, "accuracy.yaml").unwrap();
+    let window = spec.slos[0].window;
+    let from = END - window.secs() as i64;
+
+    // 100 req/min by day, 10 by night; errors only at night (5% of night traffic). Scraped
+    // every minute, as a real Prometheus would, so 5m rates hold several samples.
+    let grid = Grid::uniform(from - HOUR, END, MINUTE);
+    let mut data = DataBuilder::new();
+    let rate = |t| if is_day(t) { 100.0 / 60.0 } else { 10.0 / 60.0 };
+    let error_fraction = |t| if is_day(t) { 0.0 } else { 0.05 };
+    let labels = |status| [("job", "demo-api"), ("status", status)];
+    data.counter_rate("http_requests_total", &labels("2xx"), &grid, &[], |t| {
+        rate(t) * (1.0 - error_fraction(t))
+    });
+    data.counter_rate("http_requests_total", &labels("5xx"), &grid, &[], |t| {
+        rate(t) * error_fraction(t)
+    });
+    let data = data.build();
+    let truth = data.true_ratio(
+        "http_requests_total",
+        &[("status", "5xx")],
+        &[("job", "demo-api")],
+        from,
+        END,
+    );
+
+    // Pass 1: the 5m event-rate rules, evaluated by promtool against the raw data.
+    let groups: Vec<RuleGroup> = rules::generate(&spec, LabelStyle::Native).collect();
+    let event_rates: Vec<RuleGroup> = groups
+        .iter()
+        .filter(|g| g.interval.is_none())
+        .map(|g| RuleGroup {
+            rules: g
+                .rules
+                .iter()
+                .filter(|r| {
+                    matches!(r, Rule::Record { record, .. }
+                        if record == promql::BAD_EVENTS_RATE_RECORD
+                            || record == promql::TOTAL_EVENTS_RATE_RECORD)
+                })
+                .cloned()
+                .collect(),
+            ..g.clone()
+        })
+        .filter(|g| !g.rules.is_empty())
+        .collect();
+    assert_eq!(event_rates.iter().map(|g| g.rules.len()).sum::<usize>(), 2);
+    let raw = Prometheus::start(&data.openmetrics());
+    let rules_started = std::time::Instant::now();
+    let blocks = raw.backfill_rules(
+        &rules::render(&event_rates, &spec.source, &Output::RuleFile),
+        from - 10 * MINUTE,
+        END,
+        "1m",
+    );
+    let rules_backfill = rules_started.elapsed();
+    drop(raw);
+
+    // Pass 2: the window-long rule's expression over the recorded rates.
+    let prom = Prometheus::builder()
+        .openmetrics(data.openmetrics())
+        .blocks_from(blocks.path())
+        .start();
+    let long = groups
+        .iter()
+        .find(|g| g.interval == Some(rules::LONG_WINDOW_INTERVAL))
+        .unwrap();
+    let Rule::Record { record, expr, .. } = &long.rules[0] else {
+        panic!("the long-window group starts with the window's ratio")
+    };
+    assert_eq!(record, &promql::error_ratio_record(window));
+    let measured = prom.query_scalar(expr, END);
+
+    // The trap this guards against: averaging 5m ratios weighs a quiet night like a busy
+    // day. The test data makes that several times wrong, so this test can tell them apart.
+    let averaged = prom.query_scalar(
+        &format!(
+            "avg_over_time(({})[{window}:1m])",
+            promql::error_ratio_query(&spec.slos[0].sli, slo::model::Window::from_secs(300))
+        ),
+        END,
+    );
+    eprintln!(
+        "{window} ratio: truth {truth:.6}, rules {measured:.6} (rel. error {:.2e}), averaged 5m ratios {averaged:.6}; {:.1?} in all, {rules_backfill:.1?} of it in the rule backfill",
+        rel_err(measured, truth),
+        started.elapsed()
+    );
+    assert!(
+        rel_err(averaged, truth) > 1.0,
+        "the data does not tell the methods apart"
+    );
+    assert!(
+        rel_err(measured, truth) < 0.001,
+        "{window} ratio {measured} vs true {truth}"
+    );
+}
