@@ -5,19 +5,21 @@ use std::process::ExitCode;
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::{Cli, Command, ConfigArgs, GenerateDashboardArgs, GenerateRulesArgs, RulesFormat};
-use crate::dashboard;
+use crate::cli::{
+    CheckArgs, CheckFormat, Cli, Command, ConfigArgs, GenerateDashboardArgs, GenerateRulesArgs,
+    ReportArgs, ReportFormat, RulesFormat,
+};
 use crate::error::{Error, exit};
 use crate::model::{Sli, Slo, Spec};
-use crate::rules;
-use crate::spec;
+use crate::{dashboard, gate, output, report, rules, spec};
 
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Validate(args) => validate(&args.config),
+        Command::Report(args) => report(&args),
+        Command::Check(args) => check(&args),
         Command::GenerateRules(args) => generate_rules(&args),
         Command::GenerateDashboard(args) => generate_dashboard(&args),
-        Command::Report(_) | Command::Check(_) => Err(Error::Usage("not implemented yet".into())),
     }
 }
 
@@ -105,6 +107,99 @@ fn validate(config: &ConfigArgs) -> Result<ExitCode, Error> {
         println!("  {}", summary(slo));
     }
     Ok(ExitCode::from(exit::OK))
+}
+
+/// Prints what could be evaluated on stdout, and warnings and failures on stderr; exit 3 when
+/// any selected SLO could not be evaluated.
+fn report(args: &ReportArgs) -> Result<ExitCode, Error> {
+    let spec = load(&args.evaluation.config)?;
+    let options = report::EvaluationOptions::from_args(&args.evaluation, &spec)?;
+    let report = report::evaluate_blocking(&spec, &options, &args.evaluation.prometheus)?;
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    // When nothing could be evaluated, stdout stays empty: no half document for a script to
+    // mistake for a result.
+    if report.rows().next().is_some() {
+        let text = match args.format {
+            ReportFormat::Table => output::table::render(&report, output::table::use_color()),
+            ReportFormat::Json => output::json::render(&report),
+            ReportFormat::Markdown => output::markdown::render(&report),
+        };
+        write_stdout(&text)?;
+    }
+    let mut failed = false;
+    for error in report.errors() {
+        eprintln!("error: {error}");
+        failed = true;
+    }
+    Ok(ExitCode::from(if failed {
+        exit::DATA_SOURCE
+    } else {
+        exit::OK
+    }))
+}
+
+/// Evaluates exactly as `report` does, holds each row to its policy, prints the verdict and
+/// exits with the gate's code. Every usage problem (flags, `--slo`, burn-rate windows) is
+/// found before the first query.
+fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
+    let spec = load(&args.evaluation.config)?;
+    let flags = gate::policy_from_flags(args.min_budget_remaining, &args.max_burn_rates)?;
+    let options = report::EvaluationOptions::from_args(&args.evaluation, &spec)?;
+    let policies = gate::resolve(&options.selected(&spec), &flags)?;
+    let report = report::evaluate_blocking(&spec, &options, &args.evaluation.prometheus)?;
+    let verdict = gate::apply(&report, &policies, args.allow_no_data);
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    write_stdout(&match args.format {
+        CheckFormat::Text => output::gate::render_text(&verdict),
+        CheckFormat::Github => output::github::render(&verdict),
+        CheckFormat::Json => output::gate::render_json(&report, &verdict),
+    })?;
+    if let Some(path) = &args.junit {
+        let xml = output::junit::render(&verdict, &spec.service, report.evaluated_at);
+        std::fs::write(path, xml).map_err(|source| Error::Output {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    if args.format == CheckFormat::Github
+        && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+    {
+        let markdown = format!(
+            "{}{}",
+            output::github::step_summary(&verdict),
+            output::markdown::render(&report)
+        );
+        append(std::path::Path::new(&path), &markdown)?;
+    }
+    Ok(ExitCode::from(verdict.exit_code()))
+}
+
+/// Appends to a file other steps also write to, such as `$GITHUB_STEP_SUMMARY`.
+fn append(path: &std::path::Path, text: &str) -> Result<(), Error> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(|source| Error::Output {
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+fn write_stdout(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|source| Error::Output {
+            path: "<stdout>".into(),
+            source,
+        })
 }
 
 /// One line describing an SLO, e.g. `availability: 99.5% over 30d, ratio of errors, by handler`.

@@ -36,6 +36,12 @@ pub enum Command {
     #[command(after_help = EXIT_CODES)]
     Report(ReportArgs),
     /// The CI error-budget gate: exit 0 only when every selected SLO was evaluated and passed.
+    ///
+    /// Each SLO (each group of a grouped SLO) is held to a minimum remaining budget (0% unless
+    /// set) and to any --max-burn-rate rules; flags win over the spec's `gate:` section. An SLO
+    /// that cannot be evaluated, or has no data, is an ERROR, never a pass. When some SLOs
+    /// fail their policy and others cannot be evaluated, the exit code is 1: a known failure
+    /// is never hidden behind the retryable 3.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
     /// Write Prometheus recording rules and multiwindow multi-burn-rate alerts.
@@ -163,7 +169,8 @@ pub struct CheckArgs {
     /// Fail when the burn rate over WINDOW exceeds FACTOR, e.g. `1h=14.4` (repeatable).
     #[arg(long = "max-burn-rate", value_name = "WINDOW=FACTOR")]
     pub max_burn_rates: Vec<String>,
-    /// Pass SLOs that have no data instead of failing them.
+    /// Pass SLOs that have no data (no events in the compliance window, or in a window a
+    /// burn-rate rule names) instead of failing them with exit 3.
     #[arg(long)]
     pub allow_no_data: bool,
     /// Also write a JUnit XML report here.

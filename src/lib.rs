@@ -10,10 +10,14 @@ pub mod app;
 pub mod cli;
 pub mod dashboard;
 pub mod error;
+pub mod gate;
 pub mod model;
+pub mod output;
+pub mod prometheus;
 pub mod promql;
 pub mod report;
 pub mod rules;
 pub mod spec;
+pub mod timestamp;
 
 pub use error::{Error, exit};

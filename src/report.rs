@@ -1,9 +1,34 @@
 //! Where each SLO stands: SLI, error budget, remaining budget and burn rates, computed from
 //! event counts that Prometheus returns for one evaluation instant.
+//!
+//! # Using it from another command (`slo check`)
+//!
+//! ```ignore
+//! let spec = slo::spec::load(&args.evaluation.config.config)?;
+//! // Err only before any query: a bad --at, --slo, --warn-below or Prometheus flag (exit 2).
+//! let options = EvaluationOptions::from_args(&args.evaluation, &spec)?;
+//! let report = slo::report::evaluate_blocking(&spec, &options, &args.evaluation.prometheus)?;
+//! for warning in &report.warnings { eprintln!("warning: {warning}"); }
+//! for row in report.rows() { /* one SloStatus per SLO, or per group of a grouped SLO */ }
+//! for error in report.errors() { /* SLOs that could not be evaluated: exit 3 */ }
+//! ```
+//!
+//! Inside a runtime, the same in three steps: [`EvaluationOptions::from_args`],
+//! [`Client::from_args`], then [`evaluate`]. Renderers taking a [`Report`]: `output::table`,
+//! `output::json` ([`crate::output::json::Document`] can be `#[serde(flatten)]`ed into a larger
+//! document) and `output::markdown`.
+//!
+//! Layout: [`evaluate`] plans the queries of every selected SLO (each window of
+//! [`BURN_RATE_WINDOWS`] and the compliance window), runs them concurrently at one instant, and
+//! hands each SLO's answers to [`assess`], a pure function that does all the arithmetic.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::model::{Labels, Window};
+use crate::cli::{EvaluationArgs, PrometheusArgs};
+use crate::error::Error;
+use crate::model::{BURN_RATE_WINDOWS, Labels, Sli, Slo, Spec, Window};
+use crate::prometheus::{Answer, Client, Sample, series_text};
+use crate::promql::{self, Counted, EventQueries, RangeFn};
 
 /// The result of evaluating a set of SLOs at one instant.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +39,20 @@ pub struct Report {
     pub slos: Vec<SloEvaluation>,
     /// Warnings Prometheus attached to its answers, each naming the SLO and query.
     pub warnings: Vec<String>,
+}
+
+impl Report {
+    /// Every row of every SLO that could be evaluated, in spec order.
+    pub fn rows(&self) -> impl Iterator<Item = &SloStatus> {
+        self.slos
+            .iter()
+            .filter_map(|e| e.outcome.as_ref().ok())
+            .flatten()
+    }
+    /// Why each SLO that could not be evaluated was not.
+    pub fn errors(&self) -> impl Iterator<Item = &EvaluationError> {
+        self.slos.iter().filter_map(|e| e.outcome.as_ref().err())
+    }
 }
 
 /// One SLO's evaluation: rows (one per group_by label combination, else exactly one), or why
@@ -84,5 +123,667 @@ impl Status {
             Status::Exhausted => "exhausted",
             Status::NoData => "no_data",
         }
+    }
+}
+
+/// What to evaluate and how to judge it, checked against the spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluationOptions {
+    /// The evaluation instant, Unix seconds.
+    pub at: f64,
+    /// The SLOs to evaluate, in spec order (all of them unless `--slo` named some).
+    pub slos: Vec<String>,
+    /// Fraction of the error budget under which a row is `at_risk`, e.g. 0.25.
+    pub warn_below: f64,
+}
+
+impl EvaluationOptions {
+    /// `--at` (default: now, whole seconds), `--slo` (an unknown name is a usage error with a
+    /// did-you-mean), `--warn-below` (a percentage, 0 to 100).
+    pub fn from_args(args: &EvaluationArgs, spec: &Spec) -> Result<Self, Error> {
+        let at = match &args.at {
+            Some(text) => {
+                crate::timestamp::parse(text).map_err(|e| Error::Usage(format!("--at: {e}")))?
+            }
+            None => now(),
+        };
+        if !(0.0..=100.0).contains(&args.warn_below) {
+            return Err(Error::Usage(format!(
+                "--warn-below: {} is not a percentage between 0 and 100",
+                args.warn_below
+            )));
+        }
+        Ok(Self {
+            at,
+            slos: select(spec, &args.slos)?,
+            warn_below: args.warn_below / 100.0,
+        })
+    }
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs() as f64)
+}
+
+/// The names of the SLOs to evaluate, in spec order; `names` empty means all.
+fn select(spec: &Spec, names: &[String]) -> Result<Vec<String>, Error> {
+    let known: Vec<&str> = spec.slos.iter().map(|s| s.name.as_str()).collect();
+    for name in names {
+        if !known.contains(&name.as_str()) {
+            let hint = match crate::spec::did_you_mean(name, &known) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!("the spec defines: {}", known.join(", ")),
+            };
+            return Err(Error::Usage(format!(
+                "--slo: no SLO named `{name}` in {}; {hint}",
+                spec.source
+            )));
+        }
+    }
+    Ok(known
+        .into_iter()
+        .filter(|k| names.is_empty() || names.iter().any(|n| n == k))
+        .map(str::to_string)
+        .collect())
+}
+
+impl EvaluationOptions {
+    /// The selected SLOs, in spec order.
+    pub fn selected<'a>(&self, spec: &'a Spec) -> Vec<&'a Slo> {
+        spec.slos
+            .iter()
+            .filter(|s| self.slos.contains(&s.name))
+            .collect()
+    }
+}
+
+/// What `slo report` and `slo check` need in one call: the client from the command line, then
+/// the evaluation on a runtime of its own. `Err` only for usage errors (exit 2); failed
+/// queries are in the report, per SLO.
+pub fn evaluate_blocking(
+    spec: &Spec,
+    options: &EvaluationOptions,
+    prometheus: &PrometheusArgs,
+) -> Result<Report, Error> {
+    let client = Client::from_args(prometheus)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::DataSource(format!("cannot start the async runtime: {e}")))?;
+    Ok(runtime.block_on(evaluate(&client, spec, options)))
+}
+
+/// The windows an SLO is evaluated over: the burn-rate windows and its compliance window.
+fn windows(slo: &Slo) -> BTreeSet<Window> {
+    BURN_RATE_WINDOWS
+        .into_iter()
+        .chain(std::iter::once(slo.window))
+        .collect()
+}
+
+/// The queries behind one window of one SLO.
+#[derive(Debug, Clone, PartialEq)]
+enum Plan {
+    Events(EventQueries),
+    ErrorRatio(String),
+}
+
+impl Plan {
+    fn new(sli: &Sli, window: Window) -> Plan {
+        match (promql::event_queries(sli, window, RangeFn::Increase), sli) {
+            (Some(queries), _) => Plan::Events(queries),
+            (None, Sli::Raw(raw)) => Plan::ErrorRatio(raw.query(window)),
+            (None, _) => unreachable!("only raw SLIs have no event queries"),
+        }
+    }
+    fn queries(&self) -> Vec<&str> {
+        match self {
+            Plan::Events(q) => vec![&q.counted_query, &q.total_query],
+            Plan::ErrorRatio(q) => vec![q],
+        }
+    }
+}
+
+/// What the queries of one window returned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Measured {
+    Events {
+        queries: EventQueries,
+        /// Samples of `queries.counted_query`.
+        counted: Vec<Sample>,
+        /// Samples of `queries.total_query`.
+        total: Vec<Sample>,
+    },
+    ErrorRatio {
+        query: String,
+        samples: Vec<Sample>,
+    },
+}
+
+/// Evaluates the selected SLOs of `spec` at `options.at`. Every query runs at that instant,
+/// concurrently within the client's limit; a query shared by two SLOs runs once.
+pub async fn evaluate(client: &Client, spec: &Spec, options: &EvaluationOptions) -> Report {
+    let selected = options.selected(spec);
+    let plans: Vec<BTreeMap<Window, Plan>> = selected
+        .iter()
+        .map(|slo| {
+            windows(slo)
+                .into_iter()
+                .map(|w| (w, Plan::new(&slo.sli, w)))
+                .collect()
+        })
+        .collect();
+    let distinct: BTreeSet<String> = plans
+        .iter()
+        .flat_map(|p| p.values().flat_map(Plan::queries))
+        .map(str::to_string)
+        .collect();
+    let answers = run_all(client, distinct, options.at).await;
+
+    let mut warnings = Vec::new();
+    let slos = selected
+        .iter()
+        .zip(&plans)
+        .map(|(slo, plan)| {
+            for query in plan.values().flat_map(Plan::queries) {
+                if let Some(Ok(answer)) = answers.get(query) {
+                    warnings.extend(
+                        answer
+                            .warnings
+                            .iter()
+                            .map(|w| format!("SLO {}: {w} (query: {query})", slo.name)),
+                    );
+                }
+            }
+            let outcome = measurements(slo, plan, &answers)
+                .and_then(|m| assess(&spec.service, slo, &m, options.warn_below));
+            SloEvaluation {
+                slo: slo.name.clone(),
+                outcome,
+            }
+        })
+        .collect();
+    Report {
+        evaluated_at: options.at,
+        slos,
+        warnings,
+    }
+}
+
+async fn run_all(
+    client: &Client,
+    queries: BTreeSet<String>,
+    at: f64,
+) -> HashMap<String, Result<Answer, String>> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for query in queries {
+        let client = client.clone();
+        tasks.spawn(async move {
+            let answer = client.query(&query, at).await;
+            (query, answer)
+        });
+    }
+    let mut answers = HashMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        // A task that panicked leaves its query without an answer, reported as such below.
+        if let Ok((query, answer)) = joined {
+            answers.insert(query, answer);
+        }
+    }
+    answers
+}
+
+/// One SLO's answers per window, or the first query of it that failed.
+fn measurements(
+    slo: &Slo,
+    plan: &BTreeMap<Window, Plan>,
+    answers: &HashMap<String, Result<Answer, String>>,
+) -> Result<BTreeMap<Window, Measured>, EvaluationError> {
+    let samples = |query: &str| -> Result<Vec<Sample>, EvaluationError> {
+        match answers.get(query) {
+            Some(Ok(answer)) => Ok(answer.samples.clone()),
+            Some(Err(message)) => Err(evaluation_error(slo, query, message.clone())),
+            None => Err(evaluation_error(slo, query, "the query did not run".into())),
+        }
+    };
+    plan.iter()
+        .map(|(window, plan)| {
+            let measured = match plan {
+                Plan::Events(queries) => Measured::Events {
+                    counted: samples(&queries.counted_query)?,
+                    total: samples(&queries.total_query)?,
+                    queries: queries.clone(),
+                },
+                Plan::ErrorRatio(query) => Measured::ErrorRatio {
+                    samples: samples(query)?,
+                    query: query.clone(),
+                },
+            };
+            Ok((*window, measured))
+        })
+        .collect()
+}
+
+fn evaluation_error(slo: &Slo, query: &str, message: String) -> EvaluationError {
+    EvaluationError {
+        slo: slo.name.clone(),
+        query: query.to_string(),
+        message,
+    }
+}
+
+/// What one window says about one group.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Observed {
+    events: Option<Events>,
+    /// Bad events over all events; `None` without events.
+    error_ratio: Option<f64>,
+}
+
+/// The rows of one SLO from its measurements (each burn-rate window and the compliance
+/// window): the arithmetic of the report, free of I/O.
+///
+/// Groups are those the compliance window's total query returned; without any, a single
+/// `no_data` row stands for the SLO.
+pub fn assess(
+    service: &str,
+    slo: &Slo,
+    measured: &BTreeMap<Window, Measured>,
+    warn_below: f64,
+) -> Result<Vec<SloStatus>, EvaluationError> {
+    let observed: BTreeMap<Window, BTreeMap<Labels, Observed>> = measured
+        .iter()
+        .map(|(w, m)| Ok((*w, observe(slo, m)?)))
+        .collect::<Result<_, EvaluationError>>()?;
+    let empty = BTreeMap::new();
+    let compliance = observed.get(&slo.window).unwrap_or(&empty);
+    let mut groups: Vec<Labels> = compliance.keys().cloned().collect();
+    if groups.is_empty() {
+        groups.push(Labels::new());
+    }
+    let error_budget = slo.objective.error_budget();
+    Ok(groups
+        .into_iter()
+        .map(|group| {
+            let in_window = |w: &Window| observed.get(w).and_then(|o| o.get(&group)).copied();
+            let here = in_window(&slo.window);
+            let sli = here.and_then(|o| o.error_ratio).map(|r| 1.0 - r);
+            let budget_remaining = sli.map(|s| 1.0 - (1.0 - s) / error_budget);
+            let burn_rates = observed
+                .keys()
+                .map(|w| {
+                    let rate = in_window(w)
+                        .and_then(|o| o.error_ratio)
+                        .map(|r| r / error_budget);
+                    (*w, rate)
+                })
+                .collect();
+            SloStatus {
+                service: service.to_string(),
+                slo: slo.name.clone(),
+                labels: group,
+                objective: slo.objective.ratio(),
+                window: slo.window,
+                sli,
+                error_budget,
+                budget_remaining,
+                events: here.and_then(|o| o.events),
+                burn_rates,
+                status: status(budget_remaining, warn_below),
+            }
+        })
+        .collect())
+}
+
+fn status(budget_remaining: Option<f64>, warn_below: f64) -> Status {
+    match budget_remaining {
+        None => Status::NoData,
+        Some(r) if r <= 0.0 => Status::Exhausted,
+        Some(r) if r < warn_below => Status::AtRisk,
+        Some(_) => Status::Ok,
+    }
+}
+
+/// Events (or the error ratio) per group in one window.
+fn observe(slo: &Slo, measured: &Measured) -> Result<BTreeMap<Labels, Observed>, EvaluationError> {
+    let group_by = slo.sli.group_by();
+    match measured {
+        Measured::ErrorRatio { query, samples } => {
+            if samples.len() > 1 {
+                return Err(evaluation_error(
+                    slo,
+                    query,
+                    format!(
+                        "the error-ratio query returned {} series ({}, …), expected one: \
+                         aggregate it, e.g. with sum(...) / sum(...)",
+                        samples.len(),
+                        series_text(&samples[0].labels)
+                    ),
+                ));
+            }
+            Ok(samples
+                .iter()
+                .map(|s| {
+                    let observed = Observed {
+                        events: None,
+                        // Extrapolation can push a ratio of increases a hair outside [0, 1].
+                        error_ratio: Some(s.value.clamp(0.0, 1.0)),
+                    };
+                    (Labels::new(), observed)
+                })
+                .collect())
+        }
+        Measured::Events {
+            queries,
+            counted,
+            total,
+        } => {
+            let counted_by_group = by_group(slo, &queries.counted_query, counted, group_by)?;
+            let total_by_group = by_group(slo, &queries.total_query, total, group_by)?;
+            total_by_group
+                .into_iter()
+                .map(|(group, total)| {
+                    // increase() extrapolates, so counts can come back slightly negative or
+                    // with bad > total; clamping keeps the SLI within [0, 1].
+                    let total = total.max(0.0);
+                    let counted = match counted_by_group.get(&group) {
+                        Some(c) => *c,
+                        None => missing_counted(slo, queries, &group, total)?,
+                    };
+                    let bad = match queries.counted {
+                        Counted::Bad => counted,
+                        Counted::Good => total - counted,
+                    }
+                    .clamp(0.0, total);
+                    let events = Events {
+                        good: total - bad,
+                        bad,
+                        total,
+                    };
+                    let error_ratio = (total > 0.0).then(|| bad / total);
+                    Ok((
+                        group,
+                        Observed {
+                            events: Some(events),
+                            error_ratio,
+                        },
+                    ))
+                })
+                .collect()
+        }
+    }
+}
+
+/// The bad (or good) count of a group whose counted query returned nothing. Services create
+/// an error series at the first error, so for ratio SLIs that means zero events. For a
+/// latency SLI the bucket series exist whenever `_count` does, so a missing bucket means the
+/// threshold is not a bucket boundary: an error, not zero good events.
+fn missing_counted(
+    slo: &Slo,
+    queries: &EventQueries,
+    group: &Labels,
+    total: f64,
+) -> Result<f64, EvaluationError> {
+    match &slo.sli {
+        Sli::Latency(latency) if total > 0.0 => {
+            let of_group = if group.is_empty() {
+                String::new()
+            } else {
+                format!(" for {}", series_text(group))
+            };
+            Err(evaluation_error(
+                slo,
+                &queries.counted_query,
+                format!(
+                    "histogram {} has no bucket with le=\"{}\"{of_group} although {}_count \
+                     counted {} events: the threshold must be one of the histogram's bucket \
+                     boundaries",
+                    latency.histogram,
+                    promql::number(latency.threshold),
+                    latency.histogram,
+                    promql::number(total)
+                ),
+            ))
+        }
+        _ => Ok(0.0),
+    }
+}
+
+/// Sample values keyed by their group_by label values.
+fn by_group(
+    slo: &Slo,
+    query: &str,
+    samples: &[Sample],
+    group_by: &[String],
+) -> Result<BTreeMap<Labels, f64>, EvaluationError> {
+    let mut values = BTreeMap::new();
+    for sample in samples {
+        let group: Labels = sample
+            .labels
+            .iter()
+            .filter(|(k, _)| group_by.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if values.insert(group.clone(), sample.value).is_some() {
+            return Err(evaluation_error(
+                slo,
+                query,
+                format!(
+                    "the query returned several series for the group {} where one was expected",
+                    series_text(&group)
+                ),
+            ));
+        }
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slo(sli_yaml: &str) -> Slo {
+        let text = format!(
+            "version: 1\nservice: api\nslos:\n  - name: s\n    objective: 99\n    window: 30d\n    sli:\n{sli_yaml}"
+        );
+        let spec = crate::spec::parse(&text, "test.yaml").unwrap();
+        spec.slos.into_iter().next().unwrap()
+    }
+
+    fn errors_slo(group_by: &str) -> Slo {
+        slo(&format!(
+            "      ratio:\n        errors: r{{code=\"5xx\"}}\n        total: r\n{group_by}"
+        ))
+    }
+
+    fn samples(values: &[(&str, f64)]) -> Vec<Sample> {
+        values
+            .iter()
+            .map(|(handler, value)| Sample {
+                labels: if handler.is_empty() {
+                    Labels::new()
+                } else {
+                    Labels::from([("handler".to_string(), handler.to_string())])
+                },
+                value: *value,
+            })
+            .collect()
+    }
+
+    /// The same counted and total samples in every window of `slo`.
+    fn measured(
+        slo: &Slo,
+        counted: &[(&str, f64)],
+        total: &[(&str, f64)],
+    ) -> BTreeMap<Window, Measured> {
+        windows(slo)
+            .into_iter()
+            .map(|w| {
+                let m = match Plan::new(&slo.sli, w) {
+                    Plan::Events(queries) => Measured::Events {
+                        queries,
+                        counted: samples(counted),
+                        total: samples(total),
+                    },
+                    Plan::ErrorRatio(query) => Measured::ErrorRatio {
+                        query,
+                        samples: samples(counted),
+                    },
+                };
+                (w, m)
+            })
+            .collect()
+    }
+
+    fn assess_one(slo: &Slo, counted: &[(&str, f64)], total: &[(&str, f64)]) -> SloStatus {
+        let rows = assess("api", slo, &measured(slo, counted, total), 0.25).unwrap();
+        assert_eq!(rows.len(), 1);
+        rows.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn computes_sli_budget_and_burn_rates_from_events() {
+        let row = assess_one(&errors_slo(""), &[("", 5.0)], &[("", 1000.0)]);
+        assert_eq!(
+            row.events,
+            Some(Events {
+                good: 995.0,
+                bad: 5.0,
+                total: 1000.0
+            })
+        );
+        assert_eq!(row.sli, Some(0.995));
+        assert_eq!(row.error_budget, 0.01);
+        assert!((row.budget_remaining.unwrap() - 0.5).abs() < 1e-12);
+        assert_eq!(row.burn_rates.len(), 6);
+        assert!(
+            row.burn_rates
+                .values()
+                .all(|b| (b.unwrap() - 0.5).abs() < 1e-12)
+        );
+        assert_eq!(row.status, Status::Ok);
+    }
+
+    #[test]
+    fn a_missing_error_series_means_zero_errors() {
+        let row = assess_one(&errors_slo(""), &[], &[("", 1000.0)]);
+        assert_eq!(row.sli, Some(1.0));
+        assert_eq!(row.budget_remaining, Some(1.0));
+        assert_eq!(row.status, Status::Ok);
+    }
+
+    #[test]
+    fn extrapolated_counts_are_clamped_into_the_total() {
+        let row = assess_one(&errors_slo(""), &[("", 1000.4)], &[("", 1000.0)]);
+        assert_eq!(row.sli, Some(0.0));
+        assert_eq!(row.budget_remaining, Some(-99.0), "overspent, not clamped");
+        assert_eq!(row.status, Status::Exhausted);
+        let good = slo("      ratio:\n        good: r{code=\"2xx\"}\n        total: r\n");
+        let row = assess_one(&good, &[("", 1000.4)], &[("", 1000.0)]);
+        assert_eq!(row.sli, Some(1.0));
+        assert_eq!(row.events.unwrap().bad, 0.0);
+    }
+
+    #[test]
+    fn status_follows_the_remaining_budget() {
+        assert_eq!(status(None, 0.25), Status::NoData);
+        assert_eq!(status(Some(0.0), 0.25), Status::Exhausted);
+        assert_eq!(status(Some(-0.5), 0.25), Status::Exhausted);
+        assert_eq!(status(Some(0.2), 0.25), Status::AtRisk);
+        assert_eq!(status(Some(0.25), 0.25), Status::Ok);
+    }
+
+    #[test]
+    fn no_events_is_no_data_without_nan() {
+        let row = assess_one(&errors_slo(""), &[("", 0.0)], &[("", 0.0)]);
+        assert_eq!(
+            (row.sli, row.budget_remaining, row.status),
+            (None, None, Status::NoData)
+        );
+        assert!(row.burn_rates.values().all(Option::is_none));
+        let row = assess_one(&errors_slo(""), &[], &[]);
+        assert_eq!((row.events, row.status), (None, Status::NoData));
+    }
+
+    #[test]
+    fn groups_match_bad_and_total_by_label_values() {
+        let slo = errors_slo("        group_by: [handler]\n");
+        let rows = assess(
+            "api",
+            &slo,
+            &measured(
+                &slo,
+                &[("/b", 30.0), ("/gone", 7.0)],
+                &[("/a", 100.0), ("/b", 1000.0)],
+            ),
+            0.25,
+        )
+        .unwrap();
+        let by_handler: BTreeMap<&str, &SloStatus> = rows
+            .iter()
+            .map(|r| (r.labels["handler"].as_str(), r))
+            .collect();
+        assert_eq!(by_handler.keys().copied().collect::<Vec<_>>(), ["/a", "/b"]);
+        assert_eq!(by_handler["/a"].sli, Some(1.0));
+        assert_eq!(by_handler["/b"].sli, Some(0.97));
+        assert_eq!(by_handler["/b"].status, Status::Exhausted);
+    }
+
+    #[test]
+    fn a_threshold_off_the_bucket_boundaries_is_an_error() {
+        let latency = slo(
+            "      latency:\n        histogram: h\n        selector: '{job=\"a\"}'\n        threshold: 0.25\n",
+        );
+        let err = assess(
+            "api",
+            &latency,
+            &measured(&latency, &[], &[("", 10.0)]),
+            0.25,
+        )
+        .unwrap_err();
+        assert!(
+            err.message
+                .contains("histogram h has no bucket with le=\"0.25\""),
+            "{err}"
+        );
+        assert!(err.query.contains("h_bucket"), "{err}");
+        // Without events there is nothing to be wrong about.
+        let row = assess_one(&latency, &[], &[("", 0.0)]);
+        assert_eq!(row.status, Status::NoData);
+    }
+
+    #[test]
+    fn raw_slis_have_a_ratio_but_no_events() {
+        let raw = slo(
+            "      raw:\n        error_ratio: sum(rate(e[{{window}}])) / sum(rate(t[{{window}}]))\n",
+        );
+        let row = assess_one(&raw, &[("", 0.002)], &[]);
+        assert_eq!(row.events, None);
+        assert_eq!(row.sli, Some(0.998));
+        assert_eq!(assess_one(&raw, &[], &[]).status, Status::NoData);
+        let err = assess(
+            "api",
+            &raw,
+            &measured(&raw, &[("/a", 0.1), ("/b", 0.2)], &[]),
+            0.25,
+        )
+        .unwrap_err();
+        assert!(err.message.contains("returned 2 series"), "{err}");
+    }
+
+    #[test]
+    fn unknown_slo_names_are_refused_with_a_suggestion() {
+        let spec = crate::spec::parse(
+            "version: 1\nservice: api\nslos:\n  - name: availability\n    objective: 99\n    window: 30d\n    sli:\n      ratio:\n        errors: r{code=\"5xx\"}\n        total: r\n",
+            "test.yaml",
+        )
+        .unwrap();
+        assert_eq!(select(&spec, &[]).unwrap(), ["availability"]);
+        let err = select(&spec, &["availabilty".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean `availability`?"), "{err}");
     }
 }

@@ -8,6 +8,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
+pub(crate) use validate::did_you_mean;
 pub use yaml::Position;
 
 use crate::model::Spec;

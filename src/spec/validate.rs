@@ -948,7 +948,7 @@ fn burn_rate_window_list(window: Window) -> String {
 }
 
 /// The closest allowed name, when it is close enough to be a likely typo.
-fn did_you_mean<'a>(name: &str, allowed: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(name: &str, allowed: &[&'a str]) -> Option<&'a str> {
     allowed
         .iter()
         .map(|a| (strsim::jaro_winkler(name, a), *a))
