@@ -280,12 +280,7 @@ impl<'a> SloPanels<'a> {
 
     /// The SLO's series in the groups the dashboard's variables select.
     fn selected(&self, record: &str) -> String {
-        let mut matchers: Vec<String> = self
-            .style
-            .slo_labels(self.service, self.slo)
-            .into_iter()
-            .map(|(k, v)| format!("{k}=\"{}\"", promql::escape(&v)))
-            .collect();
+        let mut matchers = self.style.slo_matchers(self.service, self.slo);
         matchers.extend(
             self.groups
                 .iter()
@@ -372,14 +367,15 @@ impl<'a> SloPanels<'a> {
             promql::error_ratio_record(window),
             self.slo_selector()
         );
-        let mut alerts = format!(
-            "alertname=~\"{}|{}\",alertstate=\"firing\"",
-            promql::BURN_ALERT,
-            promql::ABSENT_ALERT
-        );
-        for (k, v) in self.style.slo_labels(self.service, self.slo) {
-            alerts.push_str(&format!(",{k}=\"{}\"", promql::escape(&v)));
-        }
+        let mut alerts = vec![
+            format!(
+                "alertname=~\"{}|{}\"",
+                promql::BURN_ALERT,
+                promql::ABSENT_ALERT
+            ),
+            "alertstate=\"firing\"".to_string(),
+        ];
+        alerts.extend(self.style.slo_matchers(self.service, self.slo));
         let least_budget = format!(
             "min({}{})",
             promql::PERIOD_BUDGET_REMAINING_RECORD,
@@ -389,7 +385,7 @@ impl<'a> SloPanels<'a> {
             (format!("1 - {worst_ratio}"), format!("SLI {window}")),
             (least_budget, "budget left".to_string()),
             (
-                format!("count(ALERTS{{{alerts}}}) or vector(0)"),
+                format!("count(ALERTS{{{}}}) or vector(0)", alerts.join(",")),
                 "firing alerts".to_string(),
             ),
         ];
