@@ -321,7 +321,8 @@ fn expect_burn(minute: u32, page: bool, ticket: bool) -> String {
 }
 
 /// Runs `promtool test rules` on the generated rules with one test group, series sampled
-/// every minute and rules evaluated every `eval_minutes`.
+/// every minute and rules evaluated every `eval_minutes`; `tests` holds the sections after
+/// `input_series`.
 ///
 /// promtool evaluates every group at each evaluation step, in file order, whatever the
 /// group's own `interval`; so the long-window group runs as often as the others here, which
@@ -336,7 +337,7 @@ fn promtool_test_rules_every(eval_minutes: u32, series: &str, tests: &str) {
     )
     .unwrap();
     let test = format!(
-        "rule_files: [rules.yaml]\nevaluation_interval: {eval_minutes}m\ntests:\n  - interval: 1m\n    input_series:\n{series}    alert_rule_test:\n{tests}"
+        "rule_files: [rules.yaml]\nevaluation_interval: {eval_minutes}m\ntests:\n  - interval: 1m\n    input_series:\n{series}{tests}"
     );
     let path = dir.join("test.yaml");
     std::fs::write(&path, &test).unwrap();
@@ -350,8 +351,8 @@ fn promtool_test_rules_every(eval_minutes: u32, series: &str, tests: &str) {
 }
 
 #[track_caller]
-fn promtool_test_rules(series: &str, tests: &str) {
-    promtool_test_rules_every(1, series, tests);
+fn promtool_test_rules(series: &str, alert_tests: &str) {
+    promtool_test_rules_every(1, series, &format!("    alert_rule_test:\n{alert_tests}"));
 }
 
 /// Six clean hours come first so the 6h window is not just the burn; the 1d and 3d windows
@@ -385,21 +386,68 @@ fn page_does_not_fire_at_10x_for_1h() {
 #[test]
 fn ticket_fires_at_a_burn_just_over_1x_for_3d_and_nothing_at_half_the_budget() {
     // Evaluated every 5m, which alerts without a `for:` do not notice, to keep 3 days fast.
+    // The metadata chain (window ratio -> period burn rate -> budget remaining) is checked
+    // here too: promtool evaluates the groups in order, as Prometheus would over time.
     let three_days = 3 * 24 * 60;
+    let slo = r#"slo_name="checkout",slo_service="shop""#;
+    let metadata = |burn: f64| {
+        let sample = |expr: &str, labels: &str, value: f64| {
+            format!(
+                "      - expr: '{expr}'\n        eval_time: {three_days}m\n        exp_samples:\n          - labels: '{labels}'\n            value: {value}\n"
+            )
+        };
+        [
+            "    promql_expr_test:\n".to_string(),
+            // Rounded: promtool compares values exactly.
+            sample(
+                "round(slo:period_burn_rate:ratio * 1000)",
+                &format!("{{{slo},slo_window=\"30d\"}}"),
+                (burn * 1000.0).round(),
+            ),
+            sample(
+                "round(slo:period_error_budget_remaining:ratio * 1000)",
+                &format!("{{{slo},slo_window=\"30d\"}}"),
+                ((1.0 - burn) * 1000.0).round(),
+            ),
+            sample(
+                "round(slo:current_burn_rate:ratio * 1000)",
+                &format!("{{{slo},slo_window=\"5m\"}}"),
+                (burn * 1000.0).round(),
+            ),
+            sample(
+                "slo:time_period:days",
+                &format!("slo:time_period:days{{{slo}}}"),
+                30.0,
+            ),
+            sample(
+                "slo_info",
+                &format!("slo_info{{{slo},slo_objective=\"99\",slo_window=\"30d\"}}"),
+                1.0,
+            ),
+        ]
+        .concat()
+    };
     promtool_test_rules_every(
         5,
         &burn_series(&[(1.1, three_days)]),
-        &expect_burn(three_days, false, true),
+        &[
+            "    alert_rule_test:\n".to_string(),
+            expect_burn(three_days, false, true),
+            metadata(1.1),
+        ]
+        .concat(),
     );
     promtool_test_rules_every(
         5,
         &burn_series(&[(0.5, three_days)]),
         &[
+            "    alert_rule_test:\n".to_string(),
             expect_burn(three_days, false, false),
             format!(
                 "      - eval_time: {three_days}m\n        alertname: {}\n        exp_alerts: []\n",
                 promql::ABSENT_ALERT
             ),
+            metadata(0.5),
         ]
         .concat(),
     );
@@ -560,5 +608,136 @@ fn compliance_window_ratio_is_the_traffic_weighted_events_ratio_under_10x_diurna
     assert!(
         rel_err(measured, truth) < 0.001,
         "{window} ratio {measured} vs true {truth}"
+    );
+}
+
+// ---- every rule on real data ----
+
+/// The demo spec's rules on the data its SLOs describe (two handlers, a latency histogram):
+/// promtool records the fast group over the last hour, then a second Prometheus evaluates every
+/// other rule's expression over those recordings. Each must run without a query error, every
+/// recording must have a value, and the ratios must be the data's.
+#[test]
+fn every_demo_rule_evaluates_on_real_data_to_the_true_ratios() {
+    use common::scenarios::{END, LATENCY, REQUESTS, latency, two_handlers};
+    let data = two_handlers().merge(latency());
+    let spec = slo::spec::load(&Path::new(ROOT).join("slo.yaml")).unwrap();
+    let (fast, rest): (Vec<RuleGroup>, Vec<RuleGroup>) = rules::generate(&spec, LabelStyle::Native)
+        .partition(|g| g.interval.is_none() && g.name.starts_with("slo-sli-"));
+    let raw = Prometheus::start(&data.openmetrics());
+    let blocks = raw.backfill_rules(
+        &rules::render(&fast, &spec.source, &Output::RuleFile),
+        END - HOUR,
+        END,
+        "1m",
+    );
+    drop(raw);
+    let prom = Prometheus::builder()
+        .openmetrics(data.openmetrics())
+        .blocks_from(blocks.path())
+        .start();
+
+    // A rule reading what another rule of these groups records has nothing to read here
+    // (promtool test rules evaluates those chains, see the ticket test); it must still run.
+    let recorded_here: Vec<&str> = rest
+        .iter()
+        .flat_map(|g| &g.rules)
+        .filter_map(|r| match r {
+            Rule::Record { record, .. } => Some(record.as_str()),
+            Rule::Alert { .. } => None,
+        })
+        .collect();
+    let mut checked = 0;
+    for rule in rest.iter().flat_map(|g| &g.rules) {
+        let (name, expr) = match rule {
+            Rule::Record { record, expr, .. } => (record, expr),
+            Rule::Alert { alert, expr, .. } => (alert, expr),
+        };
+        let result = prom.query_vector(expr, END);
+        let reads_this_pass = recorded_here
+            .iter()
+            .any(|r| expr.contains(&format!("{r}{{")));
+        if matches!(rule, Rule::Record { .. }) && !reads_this_pass {
+            assert!(!result.is_empty(), "{name}: no value:\n{expr}");
+            checked += 1;
+        }
+    }
+    // Per SLO: the window's ratio, objective, budget, period, current burn rate and info.
+    assert_eq!(checked, 3 * 6);
+
+    // Prometheus offsets each group's evaluations by a hash of its name, so the last
+    // recording is a little before END; rate() then counts the events between the first and
+    // the last sample (a minute apart) inside its range: those are the true events.
+    let window_1h = |slo: &str| {
+        let recorded_at = prom.query_vector(
+            &format!("timestamp(slo:sli_error:ratio_rate1h{{slo_name=\"{slo}\"}})"),
+            END,
+        )[0]
+        .1;
+        let to = (recorded_at / 60.0).floor() as i64 * 60;
+        let from = ((recorded_at - 3600.0) / 60.0).ceil() as i64 * 60;
+        (from, to)
+    };
+    let ratio_1h =
+        |selector: &str| prom.query_vector(&format!("slo:sli_error:ratio_rate1h{selector}"), END);
+    let [(_, availability)] = ratio_1h(r#"{slo_name="availability"}"#)[..] else {
+        panic!("one availability series")
+    };
+    let (from, to) = window_1h("availability");
+    let truth = data.true_ratio(
+        REQUESTS,
+        &[("status", "5xx")],
+        &[("job", "demo-api")],
+        from,
+        to,
+    );
+    assert!(
+        rel_err(availability, truth) < 1e-9,
+        "availability 1h {availability} vs {truth}"
+    );
+
+    let by_handler = ratio_1h(r#"{slo_name="availability-by-handler"}"#);
+    assert_eq!(by_handler.len(), 2, "{by_handler:?}");
+    let (from, to) = window_1h("availability-by-handler");
+    for (labels, ratio) in by_handler {
+        let handler = labels["handler"].as_str().unwrap();
+        let truth = data.true_ratio(
+            REQUESTS,
+            &[("handler", handler), ("status", "5xx")],
+            &[("handler", handler)],
+            from,
+            to,
+        );
+        assert!(
+            rel_err(ratio, truth) < 1e-9,
+            "{handler}: {ratio} vs {truth}"
+        );
+    }
+
+    let [(_, slow)] = ratio_1h(r#"{slo_name="latency"}"#)[..] else {
+        panic!("one latency series")
+    };
+    let (from, to) = window_1h("latency");
+    let good = data.true_increase(&format!("{LATENCY}_bucket"), &[("le", "0.3")], from, to);
+    let total = data.true_increase(&format!("{LATENCY}_count"), &[], from, to);
+    assert!(
+        rel_err(slow, 1.0 - good / total) < 1e-9,
+        "latency 1h {slow} vs {}",
+        1.0 - good / total
+    );
+
+    // The compliance-window ratio, over the hour of recorded rates there is.
+    let at_end = |q: &str| prom.query_scalar(q, END);
+    let long = rest
+        .iter()
+        .find(|g| g.name == "slo-sli-long-demo-api-availability")
+        .unwrap();
+    let Rule::Record { expr, .. } = &long.rules[0] else {
+        panic!("the long-window group starts with the window's ratio")
+    };
+    let period = at_end(expr);
+    assert!(
+        rel_err(period, truth) < 0.01,
+        "30d ratio over 1h {period} vs {truth}"
     );
 }
