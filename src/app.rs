@@ -6,12 +6,12 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::{
-    CheckArgs, CheckFormat, Cli, Command, ConfigArgs, GenerateRulesArgs, ReportArgs, ReportFormat,
-    RulesFormat,
+    CheckArgs, CheckFormat, Cli, Command, ConfigArgs, GenerateDashboardArgs, GenerateRulesArgs,
+    ReportArgs, ReportFormat, RulesFormat,
 };
 use crate::error::{Error, exit};
 use crate::model::{Sli, Slo, Spec};
-use crate::{gate, output, report, rules, spec};
+use crate::{dashboard, gate, output, report, rules, spec};
 
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
@@ -19,7 +19,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Report(args) => report(&args),
         Command::Check(args) => check(&args),
         Command::GenerateRules(args) => generate_rules(&args),
-        Command::GenerateDashboard(_) => Err(Error::Usage("not implemented yet".into())),
+        Command::GenerateDashboard(args) => generate_dashboard(&args),
     }
 }
 
@@ -44,6 +44,20 @@ fn generate_rules(args: &GenerateRulesArgs) -> Result<ExitCode, Error> {
     write_output(&args.output, |out| {
         rules::write(out, groups, &spec.source, &output)
     })?;
+    Ok(ExitCode::from(exit::OK))
+}
+
+fn generate_dashboard(args: &GenerateDashboardArgs) -> Result<ExitCode, Error> {
+    let spec = load(&args.config)?;
+    let board = dashboard::dashboard(&spec, args.label_style);
+    let json = dashboard::to_json(&board);
+    write_output(&args.output, |out| out.write_all(json.as_bytes()))?;
+    if let Some(dir) = &args.provisioning {
+        let uid = dashboard::uid(&spec.service);
+        for file in dashboard::provisioning_files(&uid, &json, &args.prometheus_url) {
+            write_creating_dirs(&dir.join(&file.path), &file.contents)?;
+        }
+    }
     Ok(ExitCode::from(exit::OK))
 }
 
@@ -72,6 +86,17 @@ fn write_output(
     write(&mut file)
         .and_then(|()| file.flush())
         .map_err(output_error)
+}
+
+/// Writes `text` to `path`, creating the directories it needs.
+fn write_creating_dirs(path: &Path, text: &str) -> Result<(), Error> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Output {
+            path: parent.display().to_string(),
+            source,
+        })?;
+    }
+    write_output(path, |out| out.write_all(text.as_bytes()))
 }
 
 fn validate(config: &ConfigArgs) -> Result<ExitCode, Error> {

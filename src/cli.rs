@@ -214,7 +214,8 @@ pub struct GenerateDashboardArgs {
     /// Where to write the dashboard JSON; `-` is standard output.
     #[arg(long, short = 'o', default_value = "-")]
     pub output: PathBuf,
-    /// Also write Grafana provisioning (dashboard provider, Prometheus datasource) into DIR.
+    /// Also write the dashboard with Grafana provisioning (dashboard provider, Prometheus
+    /// datasource) into DIR; mount DIR at /etc/grafana/provisioning.
     #[arg(long, value_name = "DIR")]
     pub provisioning: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "native")]

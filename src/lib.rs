@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod dashboard;
 pub mod error;
 pub mod gate;
 pub mod model;

@@ -120,6 +120,48 @@ pub const BURN_RATE_WINDOWS: [Window; 5] = [
     Window::from_secs(3 * 86_400),
 ];
 
+/// Which alert of an SLO's `alerting:` a burn-rate condition belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Page,
+    Ticket,
+}
+
+/// One multiwindow burn-rate alert condition (Google SRE workbook, "Alerting on SLOs"):
+/// the burn rate over `long_window` above `factor` means `budget_spent` of the whole
+/// compliance window's error budget went in `long_window`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BurnRateAlert {
+    pub severity: Severity,
+    pub long_window: Window,
+    /// The window that confirms the burn is still going on, so the alert resolves soon
+    /// after it stops: a twelfth of the long window.
+    pub short_window: Window,
+    /// Fraction of the window's error budget, e.g. 0.02.
+    pub budget_spent: f64,
+    /// `budget_spent × window / long_window`: 14.4, 6, 3 and 1 for a 30d window.
+    pub factor: f64,
+}
+
+/// The burn-rate alert conditions for an SLO over `window`: 2% of the budget in 1h or 5% in
+/// 6h pages, 10% in 1d or 3d opens a ticket.
+pub fn burn_rate_alerts(window: Window) -> [BurnRateAlert; 4] {
+    let [_, h1, h6, d1, d3] = BURN_RATE_WINDOWS;
+    [
+        (Severity::Page, h1, 0.02),
+        (Severity::Page, h6, 0.05),
+        (Severity::Ticket, d1, 0.10),
+        (Severity::Ticket, d3, 0.10),
+    ]
+    .map(|(severity, long_window, budget_spent)| BurnRateAlert {
+        severity,
+        long_window,
+        short_window: Window::from_secs(long_window.secs() / 12),
+        budget_spent,
+        factor: tidy(budget_spent * window.secs() as f64 / long_window.secs() as f64),
+    })
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Sli {
     Ratio(RatioSli),
@@ -250,6 +292,16 @@ mod tests {
         }
         assert_eq!(Window::parse("1w").unwrap().to_string(), "7d");
         assert_eq!(Window::parse("120m").unwrap().to_string(), "2h");
+    }
+
+    #[test]
+    fn burn_rate_factors_follow_from_the_window() {
+        let factors = |w: &str| burn_rate_alerts(Window::parse(w).unwrap()).map(|a| a.factor);
+        assert_eq!(factors("30d"), [14.4, 6.0, 3.0, 1.0]);
+        assert_eq!(factors("7d"), [3.36, 1.4, 0.7, 0.2333333333]);
+        let short =
+            burn_rate_alerts(Window::parse("30d").unwrap()).map(|a| a.short_window.to_string());
+        assert_eq!(short, ["5m", "30m", "2h", "6h"]);
     }
 
     #[test]

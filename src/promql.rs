@@ -95,12 +95,16 @@ impl LabelStyle {
 
     /// A selector matching one SLO's generated series, e.g. `{slo_service="api",slo_name="x"}`.
     pub fn slo_selector(self, service: &str, slo: &Slo) -> String {
-        let matchers: Vec<String> = self
-            .slo_labels(service, slo)
+        format!("{{{}}}", self.slo_matchers(service, slo).join(","))
+    }
+
+    /// The matchers of [`LabelStyle::slo_selector`], e.g. `slo_service="api"`, for selectors
+    /// that add their own.
+    pub fn slo_matchers(self, service: &str, slo: &Slo) -> Vec<String> {
+        self.slo_labels(service, slo)
             .into_iter()
             .map(|(k, v)| format!("{k}=\"{}\"", escape(&v)))
-            .collect();
-        format!("{{{}}}", matchers.join(","))
+            .collect()
     }
 }
 
