@@ -127,6 +127,16 @@ pub enum Severity {
     Ticket,
 }
 
+impl Severity {
+    /// The value of the `severity` label on alerts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Page => "page",
+            Severity::Ticket => "ticket",
+        }
+    }
+}
+
 /// One multiwindow burn-rate alert condition (Google SRE workbook, "Alerting on SLOs"):
 /// the burn rate over `long_window` above `factor` means `budget_spent` of the whole
 /// compliance window's error budget went in `long_window`.

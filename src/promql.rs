@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::model::{LatencySli, RatioEvents, Sli, Slo, Window};
+use crate::model::{BurnRateAlert, LatencySli, RatioEvents, Sli, Slo, Window};
 
 /// Which family of label and series names generated rules and dashboards use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -171,21 +171,12 @@ pub fn burn_rate_query(selector: &str, window: Window, error_budget: f64) -> Str
     )
 }
 
-/// One window pair of a multiwindow burn-rate alert: both error ratios above
-/// `factor` times the error budget.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BurnCondition {
-    pub long: Window,
-    pub short: Window,
-    pub factor: f64,
-}
-
 /// Fires while any condition holds, one sample per group. The window label is dropped so
 /// the alert keeps one identity whichever pair fires; its value is the long window's ratio.
 pub fn burn_alert_query(
     style: LabelStyle,
     selector: &str,
-    conditions: &[BurnCondition],
+    conditions: &[BurnRateAlert],
     error_budget: f64,
 ) -> String {
     let window = style.window_label();
@@ -196,8 +187,8 @@ pub fn burn_alert_query(
             let threshold = format!("({} * {budget})", number(c.factor));
             format!(
                 "  (\n    {long}{selector} > {threshold}\n    and ignoring ({window})\n    {short}{selector} > {threshold}\n  )",
-                long = error_ratio_record(c.long),
-                short = error_ratio_record(c.short),
+                long = error_ratio_record(c.long_window),
+                short = error_ratio_record(c.short_window),
             )
         })
         .collect();
@@ -426,18 +417,7 @@ mod tests {
     #[test]
     fn rule_queries_parse() {
         let sli = ratio(RatioEvents::Good(Selector("ok_total".into())), &[]);
-        let conditions = [
-            BurnCondition {
-                long: Window::from_secs(3600),
-                short: Window::from_secs(300),
-                factor: 14.4,
-            },
-            BurnCondition {
-                long: Window::from_secs(6 * 3600),
-                short: Window::from_secs(1800),
-                factor: 6.0,
-            },
-        ];
+        let conditions = crate::model::burn_rate_alerts(Window::from_secs(86_400 * 30));
         for q in [
             bad_events_rate_query(&sli).unwrap(),
             recorded_events_ratio_query("{slo_name=\"x\"}", Window::from_secs(86_400 * 30)),

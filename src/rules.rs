@@ -16,8 +16,11 @@
 
 use std::fmt::Write;
 
-use crate::model::{AlertPolicy, Labels, Sli, Slo, Spec, Window};
-use crate::promql::{self, BurnCondition, LabelStyle};
+use crate::model::{
+    AlertPolicy, BURN_RATE_WINDOWS, BurnRateAlert, Labels, Severity, Sli, Slo, Spec, Window,
+    burn_rate_alerts,
+};
+use crate::promql::{self, LabelStyle};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleGroup {
@@ -48,33 +51,9 @@ pub enum Rule {
 /// sample even when one evaluation is missed.
 pub const LONG_WINDOW_INTERVAL: Window = Window::from_secs(120);
 
-/// An alert severity, after the Google SRE Workbook's multiwindow alerts: each condition
-/// fires when its fraction of the error budget would burn within its long window, and the
-/// short window confirms the burn is still going on (so the alert also resolves quickly).
-struct Severity {
-    name: &'static str,
-    /// (budget fraction, long window, short window)
-    windows: [(f64, Window, Window); 2],
-}
-
 const fn minutes(m: u64) -> Window {
     Window::from_secs(m * 60)
 }
-
-const PAGE: Severity = Severity {
-    name: "page",
-    windows: [
-        (0.02, minutes(60), minutes(5)),
-        (0.05, minutes(6 * 60), minutes(30)),
-    ],
-};
-const TICKET: Severity = Severity {
-    name: "ticket",
-    windows: [
-        (0.1, minutes(24 * 60), minutes(2 * 60)),
-        (0.1, minutes(3 * 24 * 60), minutes(6 * 60)),
-    ],
-};
 
 /// The windows of error-ratio rules besides the compliance window: every window the alerts
 /// read, shortest first.
@@ -88,29 +67,9 @@ const ALERT_WINDOWS: [Window; 7] = [
     minutes(3 * 24 * 60),
 ];
 
-/// How long a silent exporter may go unnoticed: the page's fastest window, after which the
-/// burn-rate alerts are blind.
-const ABSENT_AFTER: Window = PAGE.windows[0].2;
-
-impl Severity {
-    /// The burn-rate factors follow from the SLO's own window: burning `fraction` of a 30d
-    /// budget in 1h is a rate of 0.02 * 720h / 1h = 14.4 times the budgeted rate.
-    fn conditions(&self, window: Window) -> Vec<BurnCondition> {
-        self.windows
-            .iter()
-            .map(|&(fraction, long, short)| BurnCondition {
-                long,
-                short,
-                factor: burn_factor(fraction, window, long),
-            })
-            .collect()
-    }
-}
-
-/// The burn rate at which `fraction` of a `window`-long error budget is spent in `long`.
-fn burn_factor(fraction: f64, window: Window, long: Window) -> f64 {
-    crate::model::tidy(fraction * window.secs() as f64 / long.secs() as f64)
-}
+/// How long a silent exporter may go unnoticed: the fastest page's short window, after which
+/// the burn-rate alerts are blind.
+const ABSENT_AFTER: Window = BURN_RATE_WINDOWS[0];
 
 /// The rule groups for every SLO of `spec`, up to four per SLO, made as they are consumed.
 pub fn generate(spec: &Spec, style: LabelStyle) -> impl Iterator<Item = RuleGroup> + '_ {
@@ -284,11 +243,14 @@ impl<'a> SloRules<'a> {
 
     fn alert_rules(&self) -> Vec<Rule> {
         let alerting = &self.slo.alerting;
-        let mut rules: Vec<Rule> = [(&PAGE, &alerting.page), (&TICKET, &alerting.ticket)]
-            .into_iter()
-            .filter(|(_, policy)| policy.enabled)
-            .map(|(severity, policy)| self.burn_alert(severity, policy))
-            .collect();
+        let mut rules: Vec<Rule> = [
+            (Severity::Page, &alerting.page),
+            (Severity::Ticket, &alerting.ticket),
+        ]
+        .into_iter()
+        .filter(|(_, policy)| policy.enabled)
+        .map(|(severity, policy)| self.burn_alert(severity, policy))
+        .collect();
         // Without its series an SLI is empty, and an empty SLI burns nothing: the burn alerts
         // would stay silent through an outage of the exporter. Raw SLIs name no series to
         // watch. An SLO with every alert turned off gets none.
@@ -333,21 +295,22 @@ impl<'a> SloRules<'a> {
         )
     }
 
-    fn burn_alert(&self, severity: &Severity, policy: &AlertPolicy) -> Rule {
+    fn burn_alert(&self, severity: Severity, policy: &AlertPolicy) -> Rule {
         let window = self.slo.window;
-        let conditions = severity.conditions(window);
-        let spends: Vec<String> = severity
-            .windows
+        let conditions: Vec<BurnRateAlert> = burn_rate_alerts(window)
+            .into_iter()
+            .filter(|c| c.severity == severity)
+            .collect();
+        let spends: Vec<String> = conditions
             .iter()
-            .zip(&conditions)
-            .map(|(&(fraction, _, _), c)| {
+            .map(|c| {
                 format!(
                     "{}% of the budget in {} (error ratio over {}x the budget for {} and {})",
-                    promql::number(fraction * 100.0),
-                    c.long,
+                    promql::number(c.budget_spent * 100.0),
+                    c.long_window,
                     promql::number(c.factor),
-                    c.long,
-                    c.short
+                    c.long_window,
+                    c.short_window
                 )
             })
             .collect();
@@ -357,7 +320,7 @@ impl<'a> SloRules<'a> {
                 format!(
                     "{} is burning its error budget too fast ({})",
                     self.subject(),
-                    severity.name
+                    severity.name()
                 ),
             ),
             ("objective".to_string(), self.objective_text()),
@@ -379,7 +342,7 @@ impl<'a> SloRules<'a> {
                 &conditions,
                 self.slo.objective.error_budget(),
             ),
-            labels: self.alert_labels(severity.name, policy),
+            labels: self.alert_labels(severity.name(), policy),
             annotations,
         }
     }
@@ -404,7 +367,7 @@ impl<'a> SloRules<'a> {
         Rule::Alert {
             alert: promql::ABSENT_ALERT.to_string(),
             expr,
-            labels: self.alert_labels(TICKET.name, ticket),
+            labels: self.alert_labels(Severity::Ticket.name(), ticket),
             annotations,
         }
     }
@@ -615,13 +578,7 @@ mod tests {
 
     #[test]
     fn burn_factors_follow_the_compliance_window() {
-        let factors = |window| {
-            [&PAGE, &TICKET]
-                .iter()
-                .flat_map(|s| s.conditions(window))
-                .map(|c| c.factor)
-                .collect::<Vec<_>>()
-        };
+        let factors = |window| burn_rate_alerts(window).map(|c| c.factor);
         assert_eq!(factors(days(30)), [14.4, 6.0, 3.0, 1.0]);
         assert_eq!(factors(days(28)), [13.44, 5.6, 2.8, 0.9333333333]);
         assert_eq!(factors(days(7)), [3.36, 1.4, 0.7, 0.2333333333]);
@@ -630,9 +587,9 @@ mod tests {
 
     #[test]
     fn alert_windows_are_exactly_those_the_alerts_read() {
-        let mut read: Vec<Window> = [&PAGE, &TICKET]
+        let mut read: Vec<Window> = burn_rate_alerts(days(30))
             .iter()
-            .flat_map(|s| s.windows.iter().flat_map(|&(_, l, s)| [l, s]))
+            .flat_map(|c| [c.long_window, c.short_window])
             .collect();
         read.sort();
         read.dedup();
