@@ -51,7 +51,7 @@ fn generate_dashboard(args: &GenerateDashboardArgs) -> Result<ExitCode, Error> {
     let spec = load(&args.config)?;
     let board = dashboard::dashboard(&spec, args.label_style);
     let json = dashboard::to_json(&board);
-    write_output(&args.output, |out| out.write_all(json.as_bytes()))?;
+    write_text(&args.output, &json)?;
     if let Some(dir) = &args.provisioning {
         let uid = dashboard::uid(&spec.service);
         for file in dashboard::provisioning_files(&uid, &json, &args.prometheus_url) {
@@ -61,42 +61,57 @@ fn generate_dashboard(args: &GenerateDashboardArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::from(exit::OK))
 }
 
+/// Standard output, where a path is expected.
+const STDOUT: &str = "-";
+
 /// Runs `write` on `path`, or on standard output for `-`, buffered.
 fn write_output(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {
-    let to_stdout = path == Path::new("-");
-    let output_error = |source| Error::Output {
-        path: if to_stdout {
-            "<stdout>".into()
-        } else {
-            path.display().to_string()
-        },
-        source,
-    };
-    if to_stdout {
+    if path == Path::new(STDOUT) {
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         return write(&mut stdout)
             .and_then(|()| stdout.flush())
-            .map_err(output_error);
+            .map_err(output_error(path));
     }
-    let file = std::fs::File::create(path).map_err(output_error)?;
+    let file = std::fs::File::create(path).map_err(output_error(path))?;
     let mut file = std::io::BufWriter::new(file);
     write(&mut file)
         .and_then(|()| file.flush())
-        .map_err(output_error)
+        .map_err(output_error(path))
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), Error> {
+    write_output(path, |out| out.write_all(text.as_bytes()))
 }
 
 /// Writes `text` to `path`, creating the directories it needs.
 fn write_creating_dirs(path: &Path, text: &str) -> Result<(), Error> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| Error::Output {
-            path: parent.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(parent).map_err(output_error(parent))?;
     }
-    write_output(path, |out| out.write_all(text.as_bytes()))
+    write_text(path, text)
+}
+
+/// Appends to a file other steps also write to, such as `$GITHUB_STEP_SUMMARY`.
+fn append(path: &Path, text: &str) -> Result<(), Error> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(output_error(path))
+}
+
+/// The error for a failed write to `path`.
+fn output_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = if path == Path::new(STDOUT) {
+        "<stdout>".to_string()
+    } else {
+        path.display().to_string()
+    };
+    move |source| Error::Output { path, source }
 }
 
 fn validate(config: &ConfigArgs) -> Result<ExitCode, Error> {
@@ -131,7 +146,7 @@ fn report(args: &ReportArgs) -> Result<ExitCode, Error> {
             ReportFormat::Json => output::json::render(&report),
             ReportFormat::Markdown => output::markdown::render(&report),
         };
-        write_stdout(&text)?;
+        write_text(Path::new(STDOUT), &text)?;
     }
     let mut failed = false;
     for error in report.errors() {
@@ -158,17 +173,15 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
-    write_stdout(&match args.format {
+    let text = match args.format {
         CheckFormat::Text => output::gate::render_text(&verdict),
         CheckFormat::Github => output::github::render(&verdict),
         CheckFormat::Json => output::gate::render_json(&report, &verdict),
-    })?;
+    };
+    write_text(Path::new(STDOUT), &text)?;
     if let Some(path) = &args.junit {
         let xml = output::junit::render(&verdict, &spec.service, report.evaluated_at);
-        std::fs::write(path, xml).map_err(|source| Error::Output {
-            path: path.display().to_string(),
-            source,
-        })?;
+        write_text(path, &xml)?;
     }
     if args.format == CheckFormat::Github
         && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
@@ -178,33 +191,9 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
             output::github::step_summary(&verdict),
             output::markdown::render(&report)
         );
-        append(std::path::Path::new(&path), &markdown)?;
+        append(Path::new(&path), &markdown)?;
     }
     Ok(ExitCode::from(verdict.exit_code()))
-}
-
-/// Appends to a file other steps also write to, such as `$GITHUB_STEP_SUMMARY`.
-fn append(path: &std::path::Path, text: &str) -> Result<(), Error> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut file| file.write_all(text.as_bytes()))
-        .map_err(|source| Error::Output {
-            path: path.display().to_string(),
-            source,
-        })
-}
-
-fn write_stdout(text: &str) -> Result<(), Error> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|source| Error::Output {
-            path: "<stdout>".into(),
-            source,
-        })
 }
 
 /// One line describing an SLO, e.g. `availability: 99.5% over 30d, ratio of errors, by handler`.
