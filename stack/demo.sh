@@ -102,7 +102,7 @@ alerts = json.load(urllib.request.urlopen(base + "/api/v1/alerts", timeout=5))["
 print(f"{len(rules)} rule groups, {n_rules} rules loaded; {len(alerts)} alerts pending/firing")
 for a in alerts:
     l = a["labels"]
-    print(f"  {a['state']:8} {l.get('alertname')} severity={l.get('severity')} slo={l.get('slo', '')}")
+    print(f"  {a['state']:8} {l.get('alertname')} severity={l.get('severity')} slo={l.get('slo_name', '')}")
 EOF
 
 step "done (the stack is stopped on exit)"
