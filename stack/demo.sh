@@ -13,6 +13,9 @@
 #    has pending/firing
 # 7. stack/local.sh down, always (trap on EXIT)
 #
+# The compose stack uses committed copies of the generated files instead:
+# stack/generate.sh refreshes them.
+#
 # Environment: SLO_BIN, SLO_CONFIG (slo.yaml), DEMO_DURATION, DEMO_RATE,
 # DEMO_CHECK_ARGS (default "--min-budget-remaining 0"), FAULT_* and
 # SLO_STACK_* (see stack/local.sh).
@@ -53,7 +56,7 @@ if command -v promtool >/dev/null 2>&1; then
     run promtool check rules "$RUN_DIR/slo-rules.yml"
 fi
 run "$SLO_BIN" generate-dashboard --config "$CONFIG" --output "$RUN_DIR/slo-dashboard.json"
-echo "(Grafana runs only in docker-compose; copy the dashboard to stack/grafana/dashboards/slo.json to use it there)"
+echo "(Grafana runs only in docker-compose, which provisions the committed copies under stack/grafana/provisioning; stack/generate.sh refreshes them and the committed rules after a change to $CONFIG)"
 
 step "starting the stack (FAULT_ERROR_RATIO=$FAULT_ERROR_RATIO${FAULT_LATENCY_RATIO:+, FAULT_LATENCY_RATIO=$FAULT_LATENCY_RATIO})"
 trap '"$STACK_DIR/local.sh" down || true' EXIT

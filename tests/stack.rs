@@ -5,6 +5,11 @@
 //!   on Alertmanager's, `docker-compose config -q` on the compose file, and a
 //!   syntax check of the Python pieces. A missing tool skips the check with a
 //!   printed reason, except when `CI` is set: then it fails.
+//! * Generated files: what `stack/generate.sh` writes from slo.yaml must be
+//!   what is committed under `stack/`, byte for byte.
+//! * Grafana wiring: provider paths and the home dashboard inside compose's
+//!   mount, every dashboard's default datasources provisioned, the logs
+//!   dashboard and its Explore link on the provisioned Loki and Promtail's job.
 //! * `e2e_local_stack_slis_match_loadgen`: starts the Docker-free stack on
 //!   free ports with known faults (2% errors, 5% of requests delayed 0.5s),
 //!   sends a fixed number of requests, waits until Prometheus has scraped the
@@ -206,7 +211,7 @@ fn docker_compose_file_parses() {
 }
 
 #[test]
-fn python_sources_compile_and_json_files_parse() {
+fn python_sources_compile() {
     let py = python();
     if !require(&py, "Python 3") {
         return;
@@ -223,14 +228,415 @@ fn python_sources_compile_and_json_files_parse() {
         .arg(code)
         .args(sources.iter().map(|s| stack().join(s))));
     assert_success("python syntax check", &out);
+}
 
-    let dash =
-        std::fs::read_to_string(stack().join("grafana/dashboards/slo.json")).expect("dashboard");
-    let v: Value = serde_json::from_str(&dash).expect("stack/grafana/dashboards/slo.json is JSON");
+// ---------------------------------------------------------------------------
+// Generated files and the Grafana wiring
+// ---------------------------------------------------------------------------
+
+/// The files under `stack/grafana/provisioning` written by hand; `stack/generate.sh` writes
+/// every other one.
+const HAND_WRITTEN_PROVISIONING: [&str; 3] = [
+    "datasources/loki.yaml",
+    "dashboards/logs.yaml",
+    "dashboards/logs/demo-api-logs.json",
+];
+
+/// Every file under `dir`, relative to it, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    fn walk(root: &Path, dir: &Path, files: &mut Vec<PathBuf>) {
+        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                walk(root, &path, files);
+            } else {
+                files.push(path.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files);
+    files.sort();
+    files
+}
+
+fn json_file(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+fn yaml_file(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{} is not YAML: {e}", path.display()))
+}
+
+/// The `*.yaml` files directly in `dir`, parsed.
+fn yaml_files_in(dir: &Path) -> Vec<(PathBuf, Value)> {
+    files_under(dir)
+        .into_iter()
+        .filter(|f| f.parent() == Some(Path::new("")) && f.extension() == Some("yaml".as_ref()))
+        .map(|f| {
+            let path = dir.join(f);
+            let value = yaml_file(&path);
+            (path, value)
+        })
+        .collect()
+}
+
+#[test]
+fn committed_generated_files_match_what_generate_sh_writes() {
+    let tmp = TempDir::new("generate");
+    let out = run(Command::new("bash")
+        .arg(stack().join("generate.sh"))
+        .arg(tmp.path())
+        .env("SLO_BIN", env!("CARGO_BIN_EXE_slo")));
+    assert_success("stack/generate.sh", &out);
+    let generated = files_under(tmp.path());
+    for expected in [
+        "prometheus/rules/slo-rules.yml",
+        "grafana/provisioning/datasources/slo-prometheus.yaml",
+        "grafana/provisioning/dashboards/slo.yaml",
+    ] {
+        assert!(
+            generated.contains(&PathBuf::from(expected)),
+            "generate.sh did not write {expected}: {generated:?}"
+        );
+    }
+
+    let mut drift = Vec::new();
+    for file in &generated {
+        match std::fs::read(stack().join(file)) {
+            Ok(committed) if committed == std::fs::read(tmp.path().join(file)).unwrap() => {}
+            Ok(_) => drift.push(format!("stack/{} differs", file.display())),
+            Err(e) => drift.push(format!("stack/{}: {e}", file.display())),
+        }
+    }
+    // A file the generator no longer writes (say, a renamed service's dashboard) is drift too.
+    let provisioning = Path::new("grafana/provisioning");
+    for file in files_under(&stack().join(provisioning)) {
+        let hand_written = HAND_WRITTEN_PROVISIONING
+            .iter()
+            .any(|h| Path::new(h) == file);
+        if !hand_written && !generated.contains(&provisioning.join(&file)) {
+            drift.push(format!(
+                "stack/{} is neither generated nor a known hand-written file",
+                provisioning.join(&file).display()
+            ));
+        }
+    }
     assert!(
-        v.get("panels").is_some() || v.get("dashboard").is_some(),
-        "not a Grafana dashboard"
+        drift.is_empty(),
+        "the generated files under stack/ are out of date with slo.yaml and slo:\n  {}\n\
+         run stack/generate.sh and commit what it writes",
+        drift.join("\n  ")
     );
+
+    // The plain command writes the very dashboard the stack provisions.
+    let out = run(Command::new(env!("CARGO_BIN_EXE_slo"))
+        .current_dir(repo())
+        .args(["generate-dashboard", "--config", "slo.yaml"]));
+    assert_success("slo generate-dashboard --config slo.yaml", &out);
+    let uid = serde_json::from_slice::<Value>(&out.stdout).expect("dashboard JSON")["uid"]
+        .as_str()
+        .expect("dashboard uid")
+        .to_string();
+    let committed = stack().join(format!("grafana/provisioning/dashboards/slo/{uid}.json"));
+    assert!(
+        std::fs::read(&committed).is_ok_and(|c| c == out.stdout),
+        "{} is not what `slo generate-dashboard --config slo.yaml` prints; run stack/generate.sh",
+        committed.display()
+    );
+}
+
+/// The compose file, parsed.
+fn compose() -> Value {
+    yaml_file(&stack().join("docker-compose.yml"))
+}
+
+/// Where a path inside the Grafana container lands under `stack/`, through compose's bind mounts.
+fn grafana_host_path(compose: &Value, container_path: &str) -> PathBuf {
+    let volumes = compose["services"]["grafana"]["volumes"]
+        .as_array()
+        .expect("grafana has volumes");
+    for volume in volumes.iter().filter_map(Value::as_str) {
+        let mut parts = volume.split(':');
+        let (Some(source), Some(target)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let Some(rest) = container_path.strip_prefix(target) else {
+            continue;
+        };
+        if source.starts_with("./") && (rest.is_empty() || rest.starts_with('/')) {
+            return stack()
+                .join(source.trim_start_matches("./"))
+                .join(rest.trim_start_matches('/'));
+        }
+    }
+    panic!("{container_path} is in no bind mount of the grafana service: {volumes:?}")
+}
+
+/// Uid to type of every datasource provisioned under `provisioning/datasources`.
+fn provisioned_datasources(compose: &Value, provisioning: &Path) -> Vec<(String, String)> {
+    let mut datasources: Vec<(String, String)> = Vec::new();
+    for (path, file) in yaml_files_in(&provisioning.join("datasources")) {
+        for ds in file["datasources"].as_array().into_iter().flatten() {
+            let field = |name: &str| {
+                ds[name]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{}: a datasource has no {name}", path.display()))
+                    .to_string()
+            };
+            let (uid, kind, url) = (field("uid"), field("type"), field("url"));
+            // The datasource must reach a service of the stack, by its compose name.
+            let host = url
+                .strip_prefix("http://")
+                .and_then(|rest| rest.split([':', '/']).next())
+                .unwrap_or_default();
+            assert!(
+                compose["services"].get(host).is_some(),
+                "{}: datasource {uid} points at {url}, not at a compose service",
+                path.display()
+            );
+            assert!(
+                datasources.iter().all(|(u, _)| *u != uid),
+                "datasource uid {uid} is provisioned twice"
+            );
+            datasources.push((uid, kind));
+        }
+    }
+    datasources
+}
+
+/// Every `"datasource": {"type": .., "uid": ..}` anywhere in `value`.
+fn datasource_refs(value: &Value, refs: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(ds) = map.get("datasource")
+                && let (Some(kind), Some(uid)) = (ds["type"].as_str(), ds["uid"].as_str())
+            {
+                refs.push((kind.to_string(), uid.to_string()));
+            }
+            map.values().for_each(|v| datasource_refs(v, refs));
+        }
+        Value::Array(items) => items.iter().for_each(|v| datasource_refs(v, refs)),
+        _ => {}
+    }
+}
+
+/// The uid a dashboard's datasource reference resolves to by default: itself, or for
+/// `${var}` the default of that datasource variable (which must be of the same type).
+fn resolved_uid(dashboard: &Value, kind: &str, uid: &str) -> String {
+    let Some(name) = uid.strip_prefix("${").and_then(|u| u.strip_suffix('}')) else {
+        return uid.to_string();
+    };
+    let variable = dashboard["templating"]["list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["name"] == name && v["type"] == "datasource")
+        .unwrap_or_else(|| panic!("no datasource variable {name}"));
+    assert_eq!(
+        variable["query"], kind,
+        "variable {name} lists another type"
+    );
+    variable["current"]["value"]
+        .as_str()
+        .unwrap_or_else(|| panic!("variable {name} has no default"))
+        .to_string()
+}
+
+#[test]
+fn grafana_provisioning_matches_the_compose_mounts_and_datasources() {
+    let compose = compose();
+    let provisioning = grafana_host_path(&compose, "/etc/grafana/provisioning");
+    assert_eq!(provisioning, stack().join("grafana/provisioning"));
+
+    let home =
+        compose["services"]["grafana"]["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+            .as_str()
+            .expect("a home dashboard");
+    assert!(
+        grafana_host_path(&compose, home).is_file(),
+        "the home dashboard {home} is not in the mounted files"
+    );
+
+    // Each provider's folder holds dashboards, and each dashboard is loaded exactly once.
+    let provider_dirs: Vec<PathBuf> = yaml_files_in(&provisioning.join("dashboards"))
+        .iter()
+        .flat_map(|(_, file)| file["providers"].as_array().cloned().unwrap_or_default())
+        .map(|p| {
+            let path = p["options"]["path"]
+                .as_str()
+                .expect("provider options.path");
+            let dir = grafana_host_path(&compose, path);
+            assert!(
+                dir.is_dir(),
+                "provider {} reads {path}, not mounted",
+                p["name"]
+            );
+            dir
+        })
+        .collect();
+    assert!(provider_dirs.len() >= 2, "providers: {provider_dirs:?}");
+    let dashboards: Vec<PathBuf> = files_under(&provisioning)
+        .into_iter()
+        .filter(|f| f.extension() == Some("json".as_ref()))
+        .map(|f| provisioning.join(f))
+        .collect();
+    for dir in &provider_dirs {
+        assert!(
+            dashboards.iter().any(|d| d.starts_with(dir)),
+            "provider folder {} holds no dashboard",
+            dir.display()
+        );
+    }
+    for dashboard in &dashboards {
+        let loaders = provider_dirs
+            .iter()
+            .filter(|d| dashboard.starts_with(d))
+            .count();
+        assert_eq!(
+            loaders,
+            1,
+            "{} is loaded by {loaders} providers",
+            dashboard.display()
+        );
+    }
+
+    // Every datasource a dashboard uses by default is a provisioned one of the right type.
+    let datasources = provisioned_datasources(&compose, &provisioning);
+    for path in &dashboards {
+        let dashboard = json_file(path);
+        let mut refs = Vec::new();
+        datasource_refs(&dashboard["panels"], &mut refs);
+        assert!(!refs.is_empty(), "{} queries nothing", path.display());
+        for (kind, uid) in refs {
+            let uid = resolved_uid(&dashboard, &kind, &uid);
+            assert!(
+                datasources.contains(&(uid.clone(), kind.clone())),
+                "{} uses {kind} datasource {uid}; provisioned: {datasources:?}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Decodes `%XX` escapes (all a URL query component built by percent-encoding holds).
+fn percent_decode(text: &str) -> String {
+    let mut bytes = Vec::new();
+    let mut rest = text.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%'
+            && let Some(hex) = tail.get(..2)
+            && let Ok(byte) = u8::from_str_radix(std::str::from_utf8(hex).unwrap_or(""), 16)
+        {
+            bytes.push(byte);
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).expect("UTF-8 after decoding")
+}
+
+#[test]
+fn logs_dashboard_reads_promtails_job_from_the_provisioned_loki_and_links_the_slos() {
+    let provisioning = stack().join("grafana/provisioning");
+    let loki: Vec<String> = provisioned_datasources(&compose(), &provisioning)
+        .into_iter()
+        .filter(|(_, kind)| kind == "loki")
+        .map(|(uid, _)| uid)
+        .collect();
+    assert_eq!(loki.len(), 1, "one Loki datasource: {loki:?}");
+    let loki = &loki[0];
+
+    let promtail = yaml_file(&stack().join("promtail/promtail.yml"));
+    let jobs: Vec<String> = promtail["scrape_configs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["static_configs"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| c["labels"]["job"].as_str().map(str::to_string))
+        .collect();
+    assert!(!jobs.is_empty(), "promtail sets no job label");
+    let selects_a_job = |expr: &str| jobs.iter().any(|j| expr.contains(&format!("job=\"{j}\"")));
+
+    let dashboard = json_file(&provisioning.join("dashboards/logs/demo-api-logs.json"));
+    assert_eq!(dashboard["schemaVersion"], 39);
+    let panels = dashboard["panels"].as_array().expect("panels");
+    for kind in ["logs", "timeseries"] {
+        assert!(panels.iter().any(|p| p["type"] == kind), "no {kind} panel");
+    }
+    let mut refs = Vec::new();
+    datasource_refs(&dashboard["panels"], &mut refs);
+    assert!(
+        refs.iter()
+            .all(|r| *r == ("loki".to_string(), loki.clone())),
+        "every query goes to Loki {loki}: {refs:?}"
+    );
+    for target in panels
+        .iter()
+        .flat_map(|p| p["targets"].as_array().into_iter().flatten())
+    {
+        let expr = target["expr"].as_str().expect("a target expr");
+        assert!(
+            selects_a_job(expr),
+            "{expr} selects no job promtail ships: {jobs:?}"
+        );
+    }
+
+    // Links: to Explore on the same Loki and job, and to the SLO dashboard by its tags.
+    let links: Vec<&Value> = dashboard["links"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(
+            panels
+                .iter()
+                .flat_map(|p| p["links"].as_array().into_iter().flatten()),
+        )
+        .collect();
+    let explore: Vec<&str> = links
+        .iter()
+        .filter_map(|l| l["url"].as_str())
+        .filter(|u| u.starts_with("/explore?"))
+        .collect();
+    assert!(!explore.is_empty(), "no Explore link: {links:?}");
+    for url in explore {
+        let panes = url
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("panes="))
+            .unwrap_or_else(|| panic!("{url} has no panes"));
+        let panes: Value = serde_json::from_str(&percent_decode(panes))
+            .unwrap_or_else(|e| panic!("{url}: panes is not JSON: {e}"));
+        for pane in panes.as_object().expect("panes by id").values() {
+            assert_eq!(pane["datasource"], loki.as_str(), "{pane}");
+            for query in pane["queries"].as_array().expect("queries") {
+                assert_eq!(query["datasource"]["uid"], loki.as_str(), "{query}");
+                assert!(
+                    selects_a_job(query["expr"].as_str().unwrap_or("")),
+                    "{query}"
+                );
+            }
+        }
+    }
+    let slo_dashboard_tags = files_under(&provisioning.join("dashboards/slo"))
+        .iter()
+        .map(|f| json_file(&provisioning.join("dashboards/slo").join(f))["tags"].clone())
+        .collect::<Vec<_>>();
+    let tag_links: Vec<&&Value> = links.iter().filter(|l| l["type"] == "dashboards").collect();
+    assert!(!tag_links.is_empty(), "no link to the SLO dashboard");
+    for link in tag_links {
+        let wanted = link["tags"].as_array().expect("link tags");
+        assert!(
+            slo_dashboard_tags.iter().any(|tags| wanted
+                .iter()
+                .all(|t| tags.as_array().is_some_and(|a| a.contains(t)))),
+            "link tags {wanted:?} match no SLO dashboard: {slo_dashboard_tags:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
