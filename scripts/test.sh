@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v promtool >/dev/null || need+=(prometheus)
-command -v alertmanager >/dev/null || need+=(prometheus-alertmanager)
+command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
