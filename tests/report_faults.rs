@@ -341,6 +341,10 @@ fn usage_errors_exit_2_before_any_query() {
             "--at: `yesterday` is neither RFC 3339",
         ),
         (
+            vec!["--at", "99999999999999"],
+            "--at: `99999999999999` is after 9999-12-31T23:59:59Z",
+        ),
+        (
             vec!["--timeout", "soon"],
             "--timeout: `soon` is not a positive duration",
         ),
