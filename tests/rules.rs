@@ -734,7 +734,7 @@ fn every_demo_rule_evaluates_on_real_data_to_the_true_ratios() {
     let at_end = |q: &str| prom.query_scalar(q, END);
     let long = rest
         .iter()
-        .find(|g| g.name == "slo-sli-long-demo-api-availability")
+        .find(|g| g.name == "slo-long-sli-demo-api-availability")
         .unwrap();
     let Rule::Record { expr, .. } = &long.rules[0] else {
         panic!("the long-window group starts with the window's ratio")
