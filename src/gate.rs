@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, exit};
-use crate::model::{BURN_RATE_WINDOWS, GatePolicy, Labels, Slo, Window, tidy};
+use crate::model::{GatePolicy, Labels, Slo, Window, measured_windows, tidy, window_list};
 use crate::report::{Report, SloEvaluation, SloStatus, Status};
 
 /// Percent of the error budget that must remain when neither flags nor spec say otherwise:
@@ -132,17 +132,13 @@ pub fn resolve(slos: &[&Slo], flags: &GatePolicy) -> Result<BTreeMap<String, Slo
                 .unwrap_or(DEFAULT_MIN_BUDGET_REMAINING),
         )];
         for (&window, &factor) in &policy.max_burn_rate {
-            if !BURN_RATE_WINDOWS.contains(&window) && window != slo.window {
-                let measured: Vec<String> = BURN_RATE_WINDOWS
-                    .iter()
-                    .chain([&slo.window])
-                    .map(Window::to_string)
-                    .collect();
+            let measured = measured_windows(slo.window);
+            if !measured.contains(&window) {
                 return Err(Error::Usage(format!(
                     "--max-burn-rate {window}=...: no burn rate is measured over {window} for \
                      SLO {}; use one of {}",
                     slo.name,
-                    measured.join(", ")
+                    window_list(&measured)
                 )));
             }
             slo_rules.push(Rule::MaxBurnRate { window, factor });

@@ -2,7 +2,7 @@
 //!
 //! Values here are already checked; nothing downstream re-validates them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
 
@@ -119,6 +119,24 @@ pub const BURN_RATE_WINDOWS: [Window; 5] = [
     Window::from_secs(86_400),
     Window::from_secs(3 * 86_400),
 ];
+
+/// The windows an SLO is measured over (`slo report`'s burn rates, and what `check` can
+/// hold it to): every burn-rate window and its compliance window, shortest first.
+pub fn measured_windows(compliance_window: Window) -> BTreeSet<Window> {
+    BURN_RATE_WINDOWS
+        .into_iter()
+        .chain(std::iter::once(compliance_window))
+        .collect()
+}
+
+/// `5m, 1h, 6h`: windows for a message.
+pub fn window_list(windows: &BTreeSet<Window>) -> String {
+    windows
+        .iter()
+        .map(Window::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Which alert of an SLO's `alerting:` a burn-rate condition belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -312,6 +330,14 @@ mod tests {
         let short =
             burn_rate_alerts(Window::parse("30d").unwrap()).map(|a| a.short_window.to_string());
         assert_eq!(short, ["5m", "30m", "2h", "6h"]);
+    }
+
+    #[test]
+    fn measured_windows_hold_the_compliance_window_once() {
+        let list = |w: &str| window_list(&measured_windows(Window::parse(w).unwrap()));
+        assert_eq!(list("30d"), "5m, 1h, 6h, 1d, 3d, 30d");
+        assert_eq!(list("3d"), "5m, 1h, 6h, 1d, 3d");
+        assert_eq!(list("2d"), "5m, 1h, 6h, 1d, 2d, 3d");
     }
 
     #[test]

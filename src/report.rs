@@ -19,14 +19,14 @@
 //! document) and `output::markdown`.
 //!
 //! Layout: [`evaluate`] plans the queries of every selected SLO (each window of
-//! [`BURN_RATE_WINDOWS`] and the compliance window), runs them concurrently at one instant, and
+//! [`crate::model::BURN_RATE_WINDOWS`] and the compliance window), runs them concurrently at one instant, and
 //! hands each SLO's answers to [`assess`], a pure function that does all the arithmetic.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::cli::{EvaluationArgs, PrometheusArgs};
 use crate::error::Error;
-use crate::model::{BURN_RATE_WINDOWS, Labels, Sli, Slo, Spec, Window};
+use crate::model::{Labels, Sli, Slo, Spec, Window, measured_windows};
 use crate::prometheus::{Answer, Client, Sample, series_text};
 use crate::promql::{self, Counted, EventQueries, RangeFn};
 
@@ -215,14 +215,6 @@ pub fn evaluate_blocking(
     Ok(runtime.block_on(evaluate(&client, spec, options)))
 }
 
-/// The windows an SLO is evaluated over: the burn-rate windows and its compliance window.
-fn windows(slo: &Slo) -> BTreeSet<Window> {
-    BURN_RATE_WINDOWS
-        .into_iter()
-        .chain(std::iter::once(slo.window))
-        .collect()
-}
-
 /// The queries behind one window of one SLO.
 #[derive(Debug, Clone, PartialEq)]
 enum Plan {
@@ -269,7 +261,7 @@ pub async fn evaluate(client: &Client, spec: &Spec, options: &EvaluationOptions)
     let plans: Vec<BTreeMap<Window, Plan>> = selected
         .iter()
         .map(|slo| {
-            windows(slo)
+            measured_windows(slo.window)
                 .into_iter()
                 .map(|w| (w, Plan::new(&slo.sli, w)))
                 .collect()
@@ -618,7 +610,7 @@ mod tests {
         counted: &[(&str, f64)],
         total: &[(&str, f64)],
     ) -> BTreeMap<Window, Measured> {
-        windows(slo)
+        measured_windows(slo.window)
             .into_iter()
             .map(|w| {
                 let m = match Plan::new(&slo.sli, w) {

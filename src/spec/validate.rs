@@ -11,6 +11,7 @@ use super::yaml::{Key, Node, Position, Value};
 use crate::model::{
     AlertPolicy, Alerting, BURN_RATE_WINDOWS, GatePolicy, Labels, LatencySli, Objective,
     RatioEvents, RatioSli, RawSli, Selector, Sli, Slo, Spec, WINDOW_PLACEHOLDER, Window,
+    measured_windows, window_list,
 };
 use crate::promql;
 
@@ -267,12 +268,13 @@ impl Checker {
         for (field, gate) in [("gate", top), ("gate", own.as_ref())] {
             let Some(gate) = gate else { continue };
             for (w, pos) in &gate.key_positions {
-                if !BURN_RATE_WINDOWS.contains(w) && *w != window {
+                let measured = measured_windows(window);
+                if !measured.contains(w) {
                     self.error_hint(
                         *pos,
                         &format!("{field}.max_burn_rate"),
                         format!("no burn rate is measured over {w}"),
-                        format!("use one of {}", burn_rate_window_list(window)),
+                        format!("use one of {}", window_list(&measured)),
                     );
                 }
             }
@@ -936,15 +938,6 @@ fn scalar_text(node: &Node) -> String {
         Value::Bool(b) => b.to_string(),
         other => other.kind().to_string(),
     }
-}
-
-fn burn_rate_window_list(window: Window) -> String {
-    BURN_RATE_WINDOWS
-        .iter()
-        .chain(std::iter::once(&window))
-        .map(Window::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The closest allowed name, when it is close enough to be a likely typo.
