@@ -290,6 +290,17 @@ impl Checker {
         let value = self.number(node, "objective")?;
         // An objective of 1% or less is a fraction written where a percentage belongs.
         if value > 1.0 && value < 100.0 {
+            // Every output writes numbers to 10 significant digits (`tidy`); beyond that,
+            // 99.99999999999 would be written as an objective of 100% with a budget of 1e-13.
+            if crate::model::tidy(value) != value {
+                self.error_hint(
+                    node.pos,
+                    "objective",
+                    format!("{value} has more than 10 significant digits"),
+                    "write at most 10 digits, e.g. 99.999",
+                );
+                return None;
+            }
             Some(Objective::from_percent(value))
         } else {
             self.error_hint(
@@ -988,6 +999,26 @@ mod tests {
         assert!(is_label_name("team"));
         assert!(!is_label_name("__name__"));
         assert!(!is_label_name("1a"));
+    }
+
+    #[test]
+    fn objectives_beyond_ten_significant_digits_are_rejected() {
+        let spec = |objective: &str| {
+            crate::spec::parse(
+                &format!(
+                    "version: 1\nservice: s\nslos:\n  - name: a\n    objective: {objective}\n    \
+                     window: 30d\n    sli: {{raw: {{error_ratio: 'sum(rate(e[{{{{window}}}}]))'}}}}\n"
+                ),
+                "test.yaml",
+            )
+        };
+        for ok in ["99.9", "99.95", "99.99999999", "95"] {
+            if let Err(e) = spec(ok) {
+                panic!("{ok}: {e}")
+            }
+        }
+        let err = spec("99.99999999999").unwrap_err().to_string();
+        assert!(err.contains("more than 10 significant digits"), "{err}");
     }
 
     #[test]
