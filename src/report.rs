@@ -401,8 +401,10 @@ pub fn assess(
         .map(|group| {
             let in_window = |w: &Window| observed.get(w).and_then(|o| o.get(&group)).copied();
             let here = in_window(&slo.window);
-            let sli = here.and_then(|o| o.error_ratio).map(|r| 1.0 - r);
-            let budget_remaining = sli.map(|s| 1.0 - (1.0 - s) / error_budget);
+            let error_ratio = here.and_then(|o| o.error_ratio);
+            let sli = error_ratio.map(|r| 1.0 - r);
+            // From the error ratio, not from `1 - sli`, which adds a rounding error.
+            let budget_remaining = error_ratio.map(|r| 1.0 - r / error_budget);
             let burn_rates = observed
                 .keys()
                 .map(|w| {
@@ -429,8 +431,10 @@ pub fn assess(
         .collect())
 }
 
+/// Judged on the remaining budget as every output shows it (tidied), so that a budget shown
+/// as exactly 25% is not `at_risk` below 25% for a rounding error.
 fn status(budget_remaining: Option<f64>, warn_below: f64) -> Status {
-    match budget_remaining {
+    match budget_remaining.map(crate::model::tidy) {
         None => Status::NoData,
         Some(r) if r <= 0.0 => Status::Exhausted,
         Some(r) if r < warn_below => Status::AtRisk,
@@ -648,7 +652,7 @@ mod tests {
         );
         assert_eq!(row.sli, Some(0.995));
         assert_eq!(row.error_budget, 0.01);
-        assert!((row.budget_remaining.unwrap() - 0.5).abs() < 1e-12);
+        assert_eq!(row.budget_remaining, Some(0.5));
         assert_eq!(row.burn_rates.len(), 6);
         assert!(
             row.burn_rates
@@ -656,6 +660,23 @@ mod tests {
                 .all(|b| (b.unwrap() - 0.5).abs() < 1e-12)
         );
         assert_eq!(row.status, Status::Ok);
+    }
+
+    #[test]
+    fn a_budget_exactly_at_the_warning_threshold_is_ok() {
+        // 5 of 1000 against a 1% budget: half of it left. Computed as 1 - (1 - sli) / budget,
+        // that was 0.49999999999999956, shown as 50% yet `at_risk` below 50%.
+        for (bad, total, warn_below) in [(5.0, 1000.0, 0.5), (3.6, 400.0, 0.1)] {
+            let slo = errors_slo("");
+            let rows = assess(
+                "api",
+                &slo,
+                &measured(&slo, &[("", bad)], &[("", total)]),
+                warn_below,
+            )
+            .unwrap();
+            assert_eq!(rows[0].status, Status::Ok, "{bad}/{total}: {:?}", rows[0]);
+        }
     }
 
     #[test]
