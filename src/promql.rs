@@ -116,6 +116,14 @@ pub fn is_reserved_label(name: &str) -> bool {
     })
 }
 
+/// True for the labels `slo` sets on generated alerts in any style: the severity labels.
+pub fn is_alert_label(name: &str) -> bool {
+    name == SEVERITY_LABEL
+        || [LabelStyle::Native, LabelStyle::Sloth]
+            .iter()
+            .any(|s| s.style_severity_label() == Some(name))
+}
+
 // ---- recorded series names ----
 
 /// Error ratio over `window`: `slo:sli_error:ratio_rate5m`.

@@ -240,6 +240,9 @@ impl Checker {
             .get("alerting")
             .map(|n| self.alerting(n))
             .unwrap_or_default();
+        if let (Some(sli), Some(n)) = (&sli, fields.get("sli")) {
+            self.check_group_labels(n.pos, sli, &labels, &alerting);
+        }
         let own_gate = fields.get("gate").map(|n| self.gate(n, "gate"));
         let gate = match window {
             Some(window) => self.slo_gate(window, top_gate, own_gate),
@@ -255,6 +258,38 @@ impl Checker {
             alerting,
             gate,
         })
+    }
+
+    /// A group_by label that generated series also get from the spec (`labels:`, alert
+    /// labels) or from slo itself would be overwritten with one value for every group, and
+    /// Prometheus fails such rules: "vector contains metrics with the same labelset".
+    fn check_group_labels(
+        &mut self,
+        pos: Position,
+        sli: &Sli,
+        labels: &Labels,
+        alerting: &Alerting,
+    ) {
+        for name in sli.group_by() {
+            let set_by = if promql::is_reserved_label(name) || promql::is_alert_label(name) {
+                "slo itself"
+            } else if labels.contains_key(name) {
+                "labels:"
+            } else if [&alerting.page, &alerting.ticket]
+                .iter()
+                .any(|p| p.labels.contains_key(name))
+            {
+                "alerting labels"
+            } else {
+                continue;
+            };
+            self.error_hint(
+                pos,
+                &format!("sli.{}.group_by", sli.kind()),
+                format!("`{name}` is also set on every generated series by {set_by}"),
+                "group by another label, or set this one only in group_by",
+            );
+        }
     }
 
     /// Merges the SLO's gate over the top-level one and checks that every burn-rate window
@@ -1019,6 +1054,36 @@ mod tests {
         }
         let err = spec("99.99999999999").unwrap_err().to_string();
         assert!(err.contains("more than 10 significant digits"), "{err}");
+    }
+
+    #[test]
+    fn group_by_labels_set_on_generated_series_are_rejected() {
+        let spec = |group: &str, labels: &str| {
+            crate::spec::parse(
+                &format!(
+                    "version: 1\nservice: s\nlabels: {{{labels}}}\nslos:\n  - name: a\n    \
+                     objective: 99\n    sli: {{ratio: {{errors: 'e', total: t, group_by: [{group}]}}}}\n    \
+                     alerting: {{page: {{labels: {{route: x}}}}}}\n"
+                ),
+                "test.yaml",
+            )
+        };
+        assert!(spec("handler", "team: x").is_ok());
+        for (group, by) in [
+            ("slo_name", "slo itself"),
+            ("sloth_service", "slo itself"),
+            ("severity", "slo itself"),
+            ("team", "labels:"),
+            ("route", "alerting labels"),
+        ] {
+            let err = spec(group, "team: x").unwrap_err().to_string();
+            assert!(
+                err.contains(&format!(
+                    "`{group}` is also set on every generated series by {by}"
+                )),
+                "{err}"
+            );
+        }
     }
 
     #[test]
