@@ -74,7 +74,18 @@ impl Window {
     }
     /// Parses with Prometheus' duration grammar (`30d`, `1h30m`).
     pub fn parse(text: &str) -> Result<Self, String> {
-        promql_parser::util::parse_duration(text).map(Self)
+        promql_parser::util::parse_duration(text)
+            .map(Self)
+            .map_err(|err| {
+                // The parser reports an overflow as a zero duration, which misleads when the
+                // text plainly is not zero.
+                if text.bytes().any(|b| matches!(b, b'1'..=b'9')) && err.contains("greater than 0")
+                {
+                    "too long a duration".to_string()
+                } else {
+                    err
+                }
+            })
     }
     pub fn duration(self) -> Duration {
         self.0
@@ -320,6 +331,15 @@ mod tests {
         }
         assert_eq!(Window::parse("1w").unwrap().to_string(), "7d");
         assert_eq!(Window::parse("120m").unwrap().to_string(), "2h");
+    }
+
+    #[test]
+    fn an_overflowing_duration_is_called_too_long_not_zero() {
+        assert_eq!(
+            Window::parse("99999999999999999999d"),
+            Err("too long a duration".to_string())
+        );
+        assert!(Window::parse("0d").unwrap_err().contains("greater than 0"));
     }
 
     #[test]
