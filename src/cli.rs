@@ -72,6 +72,8 @@ pub struct PrometheusArgs {
     #[arg(
         long,
         env = "SLO_PROMETHEUS_URL",
+        // The URL may carry credentials (`https://user:password@host`); --help must not show them.
+        hide_env_values = true,
         default_value = "http://localhost:9090"
     )]
     pub prometheus_url: String,

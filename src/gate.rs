@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, exit};
-use crate::model::{BURN_RATE_WINDOWS, GatePolicy, Labels, Slo, Window, tidy};
+use crate::model::{GatePolicy, Labels, Slo, Window, measured_windows, tidy, window_list};
 use crate::report::{Report, SloEvaluation, SloStatus, Status};
 
 /// Percent of the error budget that must remain when neither flags nor spec say otherwise:
@@ -88,13 +88,17 @@ impl Rule {
     }
     /// The number the rule looks at in `status`: remaining budget in percent, or the burn
     /// rate over the window. `None` when unknown (no events), or not measured at all.
+    ///
+    /// Tidied like every number the outputs show, so the verdict agrees with them: an error
+    /// ratio of 0.072 against a budget of 0.005 is a burn rate of 14.400000000000002 in
+    /// binary floating point, shown as 14.4, and must not break a maximum of 14.4.
     fn observe(self, status: &SloStatus) -> Option<f64> {
         let value = match self {
-            Rule::MinBudgetRemaining(_) => status.budget_remaining.map(|r| tidy(r * 100.0)),
+            Rule::MinBudgetRemaining(_) => status.budget_remaining.map(|r| r * 100.0),
             Rule::MaxBurnRate { window, .. } => status.burn_rates.get(&window).copied().flatten(),
         };
         // NaN is 0/0: no events. Comparisons with NaN are false, which would pass it.
-        value.filter(|v| !v.is_nan())
+        value.filter(|v| !v.is_nan()).map(tidy)
     }
     /// Whether `observed` meets the rule.
     pub fn holds(self, observed: f64) -> bool {
@@ -128,17 +132,13 @@ pub fn resolve(slos: &[&Slo], flags: &GatePolicy) -> Result<BTreeMap<String, Slo
                 .unwrap_or(DEFAULT_MIN_BUDGET_REMAINING),
         )];
         for (&window, &factor) in &policy.max_burn_rate {
-            if !BURN_RATE_WINDOWS.contains(&window) && window != slo.window {
-                let measured: Vec<String> = BURN_RATE_WINDOWS
-                    .iter()
-                    .chain([&slo.window])
-                    .map(Window::to_string)
-                    .collect();
+            let measured = measured_windows(slo.window);
+            if !measured.contains(&window) {
                 return Err(Error::Usage(format!(
                     "--max-burn-rate {window}=...: no burn rate is measured over {window} for \
                      SLO {}; use one of {}",
                     slo.name,
-                    measured.join(", ")
+                    window_list(&measured)
                 )));
             }
             slo_rules.push(Rule::MaxBurnRate { window, factor });
@@ -657,6 +657,18 @@ mod tests {
             false,
         );
         assert_eq!(at.verdict, Verdict::Pass);
+        // 0.072 / 0.005 in floating point: 14.4 to every output, so at the bound too.
+        let noisy = gate_one(
+            status(
+                "a",
+                Some(0.5),
+                &[("1h", Some(0.072_000_000_000_000_01 / 0.005))],
+            ),
+            vec![max("1h", 14.4)],
+            false,
+        );
+        assert_eq!(noisy.verdict, Verdict::Pass, "{noisy:?}");
+        assert_eq!(noisy.results[0].observed, Some(14.4));
         let over = gate_one(
             status("a", Some(0.5), &[("1h", Some(14.400001))]),
             vec![min(50.0), max("1h", 14.4)],

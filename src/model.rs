@@ -2,7 +2,7 @@
 //!
 //! Values here are already checked; nothing downstream re-validates them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
 
@@ -74,7 +74,18 @@ impl Window {
     }
     /// Parses with Prometheus' duration grammar (`30d`, `1h30m`).
     pub fn parse(text: &str) -> Result<Self, String> {
-        promql_parser::util::parse_duration(text).map(Self)
+        promql_parser::util::parse_duration(text)
+            .map(Self)
+            .map_err(|err| {
+                // The parser reports an overflow as a zero duration, which misleads when the
+                // text plainly is not zero.
+                if text.bytes().any(|b| matches!(b, b'1'..=b'9')) && err.contains("greater than 0")
+                {
+                    "too long a duration".to_string()
+                } else {
+                    err
+                }
+            })
     }
     pub fn duration(self) -> Duration {
         self.0
@@ -119,6 +130,24 @@ pub const BURN_RATE_WINDOWS: [Window; 5] = [
     Window::from_secs(86_400),
     Window::from_secs(3 * 86_400),
 ];
+
+/// The windows an SLO is measured over (`slo report`'s burn rates, and what `check` can
+/// hold it to): every burn-rate window and its compliance window, shortest first.
+pub fn measured_windows(compliance_window: Window) -> BTreeSet<Window> {
+    BURN_RATE_WINDOWS
+        .into_iter()
+        .chain(std::iter::once(compliance_window))
+        .collect()
+}
+
+/// `5m, 1h, 6h`: windows for a message.
+pub fn window_list(windows: &BTreeSet<Window>) -> String {
+    windows
+        .iter()
+        .map(Window::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Which alert of an SLO's `alerting:` a burn-rate condition belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -305,6 +334,15 @@ mod tests {
     }
 
     #[test]
+    fn an_overflowing_duration_is_called_too_long_not_zero() {
+        assert_eq!(
+            Window::parse("99999999999999999999d"),
+            Err("too long a duration".to_string())
+        );
+        assert!(Window::parse("0d").unwrap_err().contains("greater than 0"));
+    }
+
+    #[test]
     fn burn_rate_factors_follow_from_the_window() {
         let factors = |w: &str| burn_rate_alerts(Window::parse(w).unwrap()).map(|a| a.factor);
         assert_eq!(factors("30d"), [14.4, 6.0, 3.0, 1.0]);
@@ -312,6 +350,14 @@ mod tests {
         let short =
             burn_rate_alerts(Window::parse("30d").unwrap()).map(|a| a.short_window.to_string());
         assert_eq!(short, ["5m", "30m", "2h", "6h"]);
+    }
+
+    #[test]
+    fn measured_windows_hold_the_compliance_window_once() {
+        let list = |w: &str| window_list(&measured_windows(Window::parse(w).unwrap()));
+        assert_eq!(list("30d"), "5m, 1h, 6h, 1d, 3d, 30d");
+        assert_eq!(list("3d"), "5m, 1h, 6h, 1d, 3d");
+        assert_eq!(list("2d"), "5m, 1h, 6h, 1d, 2d, 3d");
     }
 
     #[test]

@@ -252,21 +252,30 @@ fn query_url(base: &reqwest::Url) -> reqwest::Url {
     url
 }
 
+/// The URL for messages: without user, password, query or fragment, which may all carry
+/// credentials (`?api_key=...`); queries go to [`query_url`], which drops the last two anyway.
 fn redact_url(url: &reqwest::Url) -> String {
     let mut shown = url.clone();
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
     shown.to_string().trim_end_matches('/').to_string()
 }
 
-/// For a URL that did not parse: drop anything that looks like `user:password@`.
+/// For a URL that did not parse: drop anything that looks like `user:password@`, then any
+/// query or fragment.
 fn redact_url_text(text: &str) -> String {
-    match text.rsplit_once('@') {
+    let shown = match text.rsplit_once('@') {
         Some((before, host)) => match before.split_once("://") {
             Some((scheme, _)) => format!("{scheme}://***@{host}"),
             None => format!("***@{host}"),
         },
         None => text.to_string(),
+    };
+    match shown.split_once(['?', '#']) {
+        Some((before, _)) => format!("{before}?***"),
+        None => shown,
     }
 }
 
@@ -442,6 +451,12 @@ mod tests {
     fn messages_never_show_credentials() {
         let url = reqwest::Url::parse("https://me:s3cret@h/prom/").unwrap();
         assert_eq!(redact_url(&url), "https://h/prom");
+        let url = reqwest::Url::parse("https://h/prom?api_key=s3cret#s3cret").unwrap();
+        assert_eq!(redact_url(&url), "https://h/prom");
+        assert_eq!(
+            redact_url_text("ht!tp://me:pa?s3cret@h/?key=s3cret"),
+            "ht!tp://***@h/?***"
+        );
         assert_eq!(redact_url_text("ht!tp://me:s3cret@h"), "ht!tp://***@h");
         let err = parse_header("X-Token s3cret").unwrap_err().to_string();
         assert!(!err.contains("s3cret"), "{err}");

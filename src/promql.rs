@@ -116,6 +116,14 @@ pub fn is_reserved_label(name: &str) -> bool {
     })
 }
 
+/// True for the labels `slo` sets on generated alerts in any style: the severity labels.
+pub fn is_alert_label(name: &str) -> bool {
+    name == SEVERITY_LABEL
+        || [LabelStyle::Native, LabelStyle::Sloth]
+            .iter()
+            .any(|s| s.style_severity_label() == Some(name))
+}
+
 // ---- recorded series names ----
 
 /// Error ratio over `window`: `slo:sli_error:ratio_rate5m`.
@@ -148,8 +156,19 @@ pub fn bad_events_rate_query(sli: &Sli) -> Option<String> {
     let q = event_queries(sli, Window::from_secs(300), RangeFn::Rate)?;
     Some(match q.counted {
         Counted::Bad => format!("{}\nor\n0 * {}", q.counted_query, q.total_query),
-        Counted::Good => format!("{}\n-\n{}", q.total_query, q.counted_query),
+        Counted::Good => format!("{}\n-\n{}", q.total_query, good_events(sli, &q)),
     })
+}
+
+/// The good-events query of `q`, or-0 for a ratio SLI: services create the good counter at
+/// the first success, so a service failing every request since its start has none, and
+/// without the 0 its errors would vanish from every ratio instead of being 100% of it. A
+/// histogram's buckets exist whenever its count does.
+fn good_events(sli: &Sli, q: &EventQueries) -> String {
+    match sli {
+        Sli::Ratio(_) => format!("({} or 0 * {})", q.counted_query, q.total_query),
+        _ => q.counted_query.clone(),
+    }
 }
 
 /// The traffic-weighted error ratio over `window` from the recorded 5m event rates: every
@@ -280,7 +299,11 @@ pub fn error_ratio_query(sli: &Sli, window: Window) -> String {
             "(\n  {}\n  or\n  0 * {}\n)\n/\n{}",
             q.counted_query, q.total_query, q.total_query
         ),
-        Counted::Good => format!("1 - (\n  {}\n  /\n  {}\n)", q.counted_query, q.total_query),
+        Counted::Good => format!(
+            "1 - (\n  {}\n  /\n  {}\n)",
+            good_events(sli, &q),
+            q.total_query
+        ),
     }
 }
 

@@ -19,14 +19,14 @@
 //! document) and `output::markdown`.
 //!
 //! Layout: [`evaluate`] plans the queries of every selected SLO (each window of
-//! [`BURN_RATE_WINDOWS`] and the compliance window), runs them concurrently at one instant, and
+//! [`crate::model::BURN_RATE_WINDOWS`] and the compliance window), runs them concurrently at one instant, and
 //! hands each SLO's answers to [`assess`], a pure function that does all the arithmetic.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::cli::{EvaluationArgs, PrometheusArgs};
 use crate::error::Error;
-use crate::model::{BURN_RATE_WINDOWS, Labels, Sli, Slo, Spec, Window};
+use crate::model::{Labels, Sli, Slo, Spec, Window, measured_windows};
 use crate::prometheus::{Answer, Client, Sample, series_text};
 use crate::promql::{self, Counted, EventQueries, RangeFn};
 
@@ -215,14 +215,6 @@ pub fn evaluate_blocking(
     Ok(runtime.block_on(evaluate(&client, spec, options)))
 }
 
-/// The windows an SLO is evaluated over: the burn-rate windows and its compliance window.
-fn windows(slo: &Slo) -> BTreeSet<Window> {
-    BURN_RATE_WINDOWS
-        .into_iter()
-        .chain(std::iter::once(slo.window))
-        .collect()
-}
-
 /// The queries behind one window of one SLO.
 #[derive(Debug, Clone, PartialEq)]
 enum Plan {
@@ -269,7 +261,7 @@ pub async fn evaluate(client: &Client, spec: &Spec, options: &EvaluationOptions)
     let plans: Vec<BTreeMap<Window, Plan>> = selected
         .iter()
         .map(|slo| {
-            windows(slo)
+            measured_windows(slo.window)
                 .into_iter()
                 .map(|w| (w, Plan::new(&slo.sli, w)))
                 .collect()
@@ -409,8 +401,10 @@ pub fn assess(
         .map(|group| {
             let in_window = |w: &Window| observed.get(w).and_then(|o| o.get(&group)).copied();
             let here = in_window(&slo.window);
-            let sli = here.and_then(|o| o.error_ratio).map(|r| 1.0 - r);
-            let budget_remaining = sli.map(|s| 1.0 - (1.0 - s) / error_budget);
+            let error_ratio = here.and_then(|o| o.error_ratio);
+            let sli = error_ratio.map(|r| 1.0 - r);
+            // From the error ratio, not from `1 - sli`, which adds a rounding error.
+            let budget_remaining = error_ratio.map(|r| 1.0 - r / error_budget);
             let burn_rates = observed
                 .keys()
                 .map(|w| {
@@ -437,8 +431,10 @@ pub fn assess(
         .collect())
 }
 
+/// Judged on the remaining budget as every output shows it (tidied), so that a budget shown
+/// as exactly 25% is not `at_risk` below 25% for a rounding error.
 fn status(budget_remaining: Option<f64>, warn_below: f64) -> Status {
-    match budget_remaining {
+    match budget_remaining.map(crate::model::tidy) {
         None => Status::NoData,
         Some(r) if r <= 0.0 => Status::Exhausted,
         Some(r) if r < warn_below => Status::AtRisk,
@@ -618,7 +614,7 @@ mod tests {
         counted: &[(&str, f64)],
         total: &[(&str, f64)],
     ) -> BTreeMap<Window, Measured> {
-        windows(slo)
+        measured_windows(slo.window)
             .into_iter()
             .map(|w| {
                 let m = match Plan::new(&slo.sli, w) {
@@ -656,7 +652,7 @@ mod tests {
         );
         assert_eq!(row.sli, Some(0.995));
         assert_eq!(row.error_budget, 0.01);
-        assert!((row.budget_remaining.unwrap() - 0.5).abs() < 1e-12);
+        assert_eq!(row.budget_remaining, Some(0.5));
         assert_eq!(row.burn_rates.len(), 6);
         assert!(
             row.burn_rates
@@ -664,6 +660,23 @@ mod tests {
                 .all(|b| (b.unwrap() - 0.5).abs() < 1e-12)
         );
         assert_eq!(row.status, Status::Ok);
+    }
+
+    #[test]
+    fn a_budget_exactly_at_the_warning_threshold_is_ok() {
+        // 5 of 1000 against a 1% budget: half of it left. Computed as 1 - (1 - sli) / budget,
+        // that was 0.49999999999999956, shown as 50% yet `at_risk` below 50%.
+        for (bad, total, warn_below) in [(5.0, 1000.0, 0.5), (3.6, 400.0, 0.1)] {
+            let slo = errors_slo("");
+            let rows = assess(
+                "api",
+                &slo,
+                &measured(&slo, &[("", bad)], &[("", total)]),
+                warn_below,
+            )
+            .unwrap();
+            assert_eq!(rows[0].status, Status::Ok, "{bad}/{total}: {:?}", rows[0]);
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! off), in the order `promtool test rules` evaluates them:
 //! - `slo-sli-<service>-<slo>`: the 5m event rates and the error ratios over the alerting
 //!   windows, from the raw series;
-//! - `slo-sli-long-<service>-<slo>`: the compliance-window ratio and what derives from it,
+//! - `slo-long-sli-<service>-<slo>`: the compliance-window ratio and what derives from it,
 //!   every [`LONG_WINDOW_INTERVAL`];
 //! - `slo-meta-<service>-<slo>`: objective, budget, period, current burn rate, info series;
 //! - `slo-alerts-<service>-<slo>`: page and ticket burn alerts and the absent-metrics alert.
@@ -116,7 +116,9 @@ impl<'a> SloRules<'a> {
                 rules: self.sli_rules(),
             },
             RuleGroup {
-                name: format!("slo-sli-long-{id}"),
+                // No prefix may start another (`slo-sli-long-`, once, made service `long`'s SLO
+                // `x` collide with its SLO `long-x`): Prometheus rejects repeated group names.
+                name: format!("slo-long-sli-{id}"),
                 interval: Some(LONG_WINDOW_INTERVAL),
                 rules: self.long_window_rules(),
             },
@@ -583,6 +585,27 @@ mod tests {
         assert_eq!(factors(days(28)), [13.44, 5.6, 2.8, 0.9333333333]);
         assert_eq!(factors(days(7)), [3.36, 1.4, 0.7, 0.2333333333]);
         assert_eq!(factors(days(90)), [43.2, 18.0, 9.0, 3.0]);
+    }
+
+    #[test]
+    fn group_names_are_unique_whatever_the_slo_names() {
+        let text = "version: 1\nservice: long\nslos:\n".to_string()
+            + &["x", "long-x", "sli-x", "meta-x", "alerts-x", "long-sli-x"]
+                .map(|name| {
+                    format!(
+                        "  - name: {name}\n    objective: 99\n    window: 30d\n    sli: \
+                         {{ratio: {{errors: 'a{{s=\"5\"}}', total: a}}}}\n"
+                    )
+                })
+                .concat();
+        let spec = crate::spec::parse(&text, "test.yaml").unwrap();
+        let mut names: Vec<String> = generate(&spec, LabelStyle::Native)
+            .map(|g| g.name)
+            .collect();
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count, "{names:?}");
     }
 
     #[test]

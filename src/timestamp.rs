@@ -4,15 +4,24 @@
 //! parser does the job without a date-time dependency.
 
 const SECS_PER_DAY: i64 = 86_400;
+/// 9999-12-31T23:59:59Z: later instants have no RFC 3339 form to report them in.
+const LAST_RFC3339_SECS: f64 = 253_402_300_799.0;
 
 /// Parses RFC 3339 (`2026-11-01T00:00:00Z`, `2026-11-01T01:00:00.5+01:00`) or Unix seconds
 /// (`1793491200`, `1793491200.25`) into Unix seconds.
 pub fn parse(text: &str) -> Result<f64, String> {
     let text = text.trim();
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return text
+        let secs = text
             .parse::<f64>()
-            .map_err(|_| format!("`{text}` is not a Unix timestamp"));
+            .map_err(|_| format!("`{text}` is not a Unix timestamp"))?;
+        // Also what keeps a long run of digits (infinity) from reaching the query and the output.
+        if secs > LAST_RFC3339_SECS {
+            return Err(format!(
+                "`{text}` is after 9999-12-31T23:59:59Z, the last instant RFC 3339 can write"
+            ));
+        }
+        return Ok(secs);
     }
     parse_rfc3339(text).ok_or_else(|| {
         format!(
@@ -169,6 +178,8 @@ mod tests {
             "2026-11-01T00:00:00Zjunk",
             "-5",
             "1.2.3",
+            "253402300800",
+            &"9".repeat(400),
         ] {
             assert!(parse(bad).is_err(), "{bad:?} parsed");
         }
@@ -179,7 +190,13 @@ mod tests {
         assert_eq!(format(1_793_491_200.0), "2026-11-01T00:00:00Z");
         assert_eq!(format(1_793_491_200.25), "2026-11-01T00:00:00.250Z");
         assert_eq!(format(951_782_400.0), "2000-02-29T00:00:00Z");
-        for secs in [0.0, 68_169_600.0, 1_709_208_000.0, 4_102_444_799.0] {
+        for secs in [
+            0.0,
+            68_169_600.0,
+            1_709_208_000.0,
+            4_102_444_799.0,
+            LAST_RFC3339_SECS,
+        ] {
             assert_eq!(parse(&format(secs)), Ok(secs));
         }
     }

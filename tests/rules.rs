@@ -334,12 +334,14 @@ fn expect_burn(minute: u32, page: bool, ticket: bool) -> String {
 /// (the alerts read the alert windows only).
 #[track_caller]
 fn promtool_test_rules_every(eval_minutes: u32, series: &str, tests: &str) {
+    promtool_test_spec_rules(&alert_spec(), eval_minutes, series, tests);
+}
+
+/// [`promtool_test_rules_every`] on the rules of `spec`.
+#[track_caller]
+fn promtool_test_spec_rules(spec: &Spec, eval_minutes: u32, series: &str, tests: &str) {
     let dir = TempDir::new("test-rules");
-    std::fs::write(
-        dir.join("rules.yaml"),
-        rules_without_annotations(&alert_spec()),
-    )
-    .unwrap();
+    std::fs::write(dir.join("rules.yaml"), rules_without_annotations(spec)).unwrap();
     let test = format!(
         "rule_files: [rules.yaml]\nevaluation_interval: {eval_minutes}m\ntests:\n  - interval: 1m\n    input_series:\n{series}{tests}"
     );
@@ -375,6 +377,34 @@ fn page_fires_at_a_burn_just_over_14_4x_sustained_for_1h() {
             expect_burn(CLEAN_HOURS + 65, true, true),
         ]
         .concat(),
+    );
+}
+
+#[test]
+fn a_good_events_slo_pages_when_every_request_fails_and_no_good_series_exists() {
+    // Services create the good counter at the first success: a service failing from its
+    // start has none. The errors must be 100% of the ratio, not vanish with the series.
+    let spec = slo::spec::parse(
+        &ALERT_SPEC.replace(
+            r#"errors: requests_total{job="shop",code="500"}"#,
+            r#"good: requests_total{job="shop",code="200"}"#,
+        ),
+        "good-spec.yaml",
+    )
+    .unwrap();
+    let series = format!(
+        "      - series: 'requests_total{{job=\"shop\",code=\"500\"}}'\n        values: '{}'\n",
+        counter_values(&[(TRAFFIC, 65)])
+    );
+    let one_hour_ratio = "    promql_expr_test:\n      - expr: slo:sli_error:ratio_rate1h\n        eval_time: 65m\n        exp_samples:\n          - labels: 'slo:sli_error:ratio_rate1h{slo_name=\"checkout\",slo_service=\"shop\",slo_window=\"1h\"}'\n            value: 1\n";
+    promtool_test_spec_rules(
+        &spec,
+        1,
+        &series,
+        &format!(
+            "{one_hour_ratio}    alert_rule_test:\n{}",
+            expect_burn(65, true, true)
+        ),
     );
 }
 
@@ -734,7 +764,7 @@ fn every_demo_rule_evaluates_on_real_data_to_the_true_ratios() {
     let at_end = |q: &str| prom.query_scalar(q, END);
     let long = rest
         .iter()
-        .find(|g| g.name == "slo-sli-long-demo-api-availability")
+        .find(|g| g.name == "slo-long-sli-demo-api-availability")
         .unwrap();
     let Rule::Record { expr, .. } = &long.rules[0] else {
         panic!("the long-window group starts with the window's ratio")

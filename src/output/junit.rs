@@ -28,7 +28,9 @@ pub fn render(gate: &GateResult, service: &str, evaluated_at: f64) -> String {
     );
     let _ = writeln!(out, "    <properties>");
     for (name, value) in [
-        ("evaluated_at", crate::promql::number(evaluated_at)),
+        // Exact: `promql::number` keeps 10 significant digits, which drops the fraction of a
+        // Unix time (and digits of instants after 2286).
+        ("evaluated_at", evaluated_at.to_string()),
         ("allow_no_data", gate.allow_no_data.to_string()),
         ("summary", summary(gate)),
     ] {
@@ -184,6 +186,15 @@ mod tests {
         assert_eq!(
             child(3, "error").unwrap().attribute("type"),
             Some("no_data")
+        );
+    }
+
+    #[test]
+    fn evaluated_at_is_the_exact_unix_time() {
+        let xml = render(&sample(), "api", 1_793_491_200.25);
+        assert!(
+            xml.contains(r#"<property name="evaluated_at" value="1793491200.25"/>"#),
+            "{xml}"
         );
     }
 

@@ -11,6 +11,7 @@ use super::yaml::{Key, Node, Position, Value};
 use crate::model::{
     AlertPolicy, Alerting, BURN_RATE_WINDOWS, GatePolicy, Labels, LatencySli, Objective,
     RatioEvents, RatioSli, RawSli, Selector, Sli, Slo, Spec, WINDOW_PLACEHOLDER, Window,
+    measured_windows, window_list,
 };
 use crate::promql;
 
@@ -239,6 +240,9 @@ impl Checker {
             .get("alerting")
             .map(|n| self.alerting(n))
             .unwrap_or_default();
+        if let (Some(sli), Some(n)) = (&sli, fields.get("sli")) {
+            self.check_group_labels(n.pos, sli, &labels, &alerting);
+        }
         let own_gate = fields.get("gate").map(|n| self.gate(n, "gate"));
         let gate = match window {
             Some(window) => self.slo_gate(window, top_gate, own_gate),
@@ -256,6 +260,38 @@ impl Checker {
         })
     }
 
+    /// A group_by label that generated series also get from the spec (`labels:`, alert
+    /// labels) or from slo itself would be overwritten with one value for every group, and
+    /// Prometheus fails such rules: "vector contains metrics with the same labelset".
+    fn check_group_labels(
+        &mut self,
+        pos: Position,
+        sli: &Sli,
+        labels: &Labels,
+        alerting: &Alerting,
+    ) {
+        for name in sli.group_by() {
+            let set_by = if promql::is_reserved_label(name) || promql::is_alert_label(name) {
+                "slo itself"
+            } else if labels.contains_key(name) {
+                "labels:"
+            } else if [&alerting.page, &alerting.ticket]
+                .iter()
+                .any(|p| p.labels.contains_key(name))
+            {
+                "alerting labels"
+            } else {
+                continue;
+            };
+            self.error_hint(
+                pos,
+                &format!("sli.{}.group_by", sli.kind()),
+                format!("`{name}` is also set on every generated series by {set_by}"),
+                "group by another label, or set this one only in group_by",
+            );
+        }
+    }
+
     /// Merges the SLO's gate over the top-level one and checks that every burn-rate window
     /// named is one that `slo report` measures for this SLO.
     fn slo_gate(
@@ -267,12 +303,13 @@ impl Checker {
         for (field, gate) in [("gate", top), ("gate", own.as_ref())] {
             let Some(gate) = gate else { continue };
             for (w, pos) in &gate.key_positions {
-                if !BURN_RATE_WINDOWS.contains(w) && *w != window {
+                let measured = measured_windows(window);
+                if !measured.contains(w) {
                     self.error_hint(
                         *pos,
                         &format!("{field}.max_burn_rate"),
                         format!("no burn rate is measured over {w}"),
-                        format!("use one of {}", burn_rate_window_list(window)),
+                        format!("use one of {}", window_list(&measured)),
                     );
                 }
             }
@@ -288,6 +325,17 @@ impl Checker {
         let value = self.number(node, "objective")?;
         // An objective of 1% or less is a fraction written where a percentage belongs.
         if value > 1.0 && value < 100.0 {
+            // Every output writes numbers to 10 significant digits (`tidy`); beyond that,
+            // 99.99999999999 would be written as an objective of 100% with a budget of 1e-13.
+            if crate::model::tidy(value) != value {
+                self.error_hint(
+                    node.pos,
+                    "objective",
+                    format!("{value} has more than 10 significant digits"),
+                    "write at most 10 digits, e.g. 99.999",
+                );
+                return None;
+            }
             Some(Objective::from_percent(value))
         } else {
             self.error_hint(
@@ -938,15 +986,6 @@ fn scalar_text(node: &Node) -> String {
     }
 }
 
-fn burn_rate_window_list(window: Window) -> String {
-    BURN_RATE_WINDOWS
-        .iter()
-        .chain(std::iter::once(&window))
-        .map(Window::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The closest allowed name, when it is close enough to be a likely typo.
 pub(crate) fn did_you_mean<'a>(name: &str, allowed: &[&'a str]) -> Option<&'a str> {
     allowed
@@ -995,6 +1034,56 @@ mod tests {
         assert!(is_label_name("team"));
         assert!(!is_label_name("__name__"));
         assert!(!is_label_name("1a"));
+    }
+
+    #[test]
+    fn objectives_beyond_ten_significant_digits_are_rejected() {
+        let spec = |objective: &str| {
+            crate::spec::parse(
+                &format!(
+                    "version: 1\nservice: s\nslos:\n  - name: a\n    objective: {objective}\n    \
+                     window: 30d\n    sli: {{raw: {{error_ratio: 'sum(rate(e[{{{{window}}}}]))'}}}}\n"
+                ),
+                "test.yaml",
+            )
+        };
+        for ok in ["99.9", "99.95", "99.99999999", "95"] {
+            if let Err(e) = spec(ok) {
+                panic!("{ok}: {e}")
+            }
+        }
+        let err = spec("99.99999999999").unwrap_err().to_string();
+        assert!(err.contains("more than 10 significant digits"), "{err}");
+    }
+
+    #[test]
+    fn group_by_labels_set_on_generated_series_are_rejected() {
+        let spec = |group: &str, labels: &str| {
+            crate::spec::parse(
+                &format!(
+                    "version: 1\nservice: s\nlabels: {{{labels}}}\nslos:\n  - name: a\n    \
+                     objective: 99\n    sli: {{ratio: {{errors: 'e', total: t, group_by: [{group}]}}}}\n    \
+                     alerting: {{page: {{labels: {{route: x}}}}}}\n"
+                ),
+                "test.yaml",
+            )
+        };
+        assert!(spec("handler", "team: x").is_ok());
+        for (group, by) in [
+            ("slo_name", "slo itself"),
+            ("sloth_service", "slo itself"),
+            ("severity", "slo itself"),
+            ("team", "labels:"),
+            ("route", "alerting labels"),
+        ] {
+            let err = spec(group, "team: x").unwrap_err().to_string();
+            assert!(
+                err.contains(&format!(
+                    "`{group}` is also set on every generated series by {by}"
+                )),
+                "{err}"
+            );
+        }
     }
 
     #[test]
