@@ -184,6 +184,11 @@ pub struct BurnRateAlert {
 
 /// The burn-rate alert conditions for an SLO over `window`: 2% of the budget in 1h or 5% in
 /// 6h pages, 10% in 1d or 3d opens a ticket.
+///
+/// No factor is below 1: in a short window (7d: 0.7 and 0.23 for the tickets) the workbook's
+/// fractions would alert on burns that leave budget at the end of the window. At 1 the
+/// condition means "on course to spend the whole budget", and `budget_spent` says what that
+/// is for the window.
 pub fn burn_rate_alerts(window: Window) -> [BurnRateAlert; 4] {
     let [_, h1, h6, d1, d3] = BURN_RATE_WINDOWS;
     [
@@ -192,12 +197,16 @@ pub fn burn_rate_alerts(window: Window) -> [BurnRateAlert; 4] {
         (Severity::Ticket, d1, 0.10),
         (Severity::Ticket, d3, 0.10),
     ]
-    .map(|(severity, long_window, budget_spent)| BurnRateAlert {
-        severity,
-        long_window,
-        short_window: Window::from_secs(long_window.secs() / 12),
-        budget_spent,
-        factor: tidy(budget_spent * window.secs() as f64 / long_window.secs() as f64),
+    .map(|(severity, long_window, budget_spent)| {
+        let windows_ratio = window.secs() as f64 / long_window.secs() as f64;
+        let factor = (budget_spent * windows_ratio).max(1.0);
+        BurnRateAlert {
+            severity,
+            long_window,
+            short_window: Window::from_secs(long_window.secs() / 12),
+            budget_spent: tidy(factor / windows_ratio),
+            factor: tidy(factor),
+        }
     })
 }
 
@@ -346,7 +355,12 @@ mod tests {
     fn burn_rate_factors_follow_from_the_window() {
         let factors = |w: &str| burn_rate_alerts(Window::parse(w).unwrap()).map(|a| a.factor);
         assert_eq!(factors("30d"), [14.4, 6.0, 3.0, 1.0]);
-        assert_eq!(factors("7d"), [3.36, 1.4, 0.7, 0.2333333333]);
+        assert_eq!(factors("28d"), [13.44, 5.6, 2.8, 1.0]);
+        assert_eq!(factors("90d"), [43.2, 18.0, 9.0, 3.0]);
+        // Never below 1: a slower burn leaves budget at the end of the window.
+        assert_eq!(factors("7d"), [3.36, 1.4, 1.0, 1.0]);
+        let spent = burn_rate_alerts(Window::parse("7d").unwrap()).map(|a| a.budget_spent);
+        assert_eq!(spent, [0.02, 0.05, 0.1428571429, 0.4285714286]);
         let short =
             burn_rate_alerts(Window::parse("30d").unwrap()).map(|a| a.short_window.to_string());
         assert_eq!(short, ["5m", "30m", "2h", "6h"]);

@@ -579,15 +579,6 @@ mod tests {
     }
 
     #[test]
-    fn burn_factors_follow_the_compliance_window() {
-        let factors = |window| burn_rate_alerts(window).map(|c| c.factor);
-        assert_eq!(factors(days(30)), [14.4, 6.0, 3.0, 1.0]);
-        assert_eq!(factors(days(28)), [13.44, 5.6, 2.8, 0.9333333333]);
-        assert_eq!(factors(days(7)), [3.36, 1.4, 0.7, 0.2333333333]);
-        assert_eq!(factors(days(90)), [43.2, 18.0, 9.0, 3.0]);
-    }
-
-    #[test]
     fn group_names_are_unique_whatever_the_slo_names() {
         let text = "version: 1\nservice: long\nslos:\n".to_string()
             + &["x", "long-x", "sli-x", "meta-x", "alerts-x", "long-sli-x"]

@@ -261,13 +261,11 @@ fn burn_rate_thresholds_are_the_alert_factors_of_the_window() {
             .collect();
         assert_eq!(thresholds, alert_factors(spec), "{spec}");
         if spec == "examples/windows.yaml" {
-            // 7d, then 28d: 2% of the budget in 1h, 5% in 6h, 10% in 1d and in 3d.
+            // 7d, then 28d: 2% of the budget in 1h, 5% in 6h, 10% in 1d and in 3d, but never
+            // a factor below 1.
             assert_eq!(
                 thresholds,
-                [
-                    vec![0.2333333333, 0.7, 1.4, 3.36],
-                    vec![0.9333333333, 2.8, 5.6, 13.44]
-                ]
+                [vec![1.0, 1.4, 3.36], vec![1.0, 2.8, 5.6, 13.44]]
             );
         }
     }
