@@ -548,10 +548,10 @@ impl Checker {
         match parser::parse(&query) {
             Ok(_) => Some(raw),
             Err(err) => {
-                self.error_hint(
+                self.invalid_promql(
                     query_node.pos,
                     field,
-                    format!("invalid PromQL: {}", one_line(&err)),
+                    &err,
                     format!("the query checked, with the window substituted: {query}"),
                 );
                 None
@@ -698,6 +698,16 @@ impl Checker {
             entries,
             pos: node.pos,
         })
+    }
+
+    /// A parser error as one line; the parser gives no position, so it points at the value.
+    fn invalid_promql(&mut self, pos: Position, field: &str, err: &str, hint: impl Into<String>) {
+        self.error_hint(
+            pos,
+            field,
+            format!("invalid PromQL: {}", one_line(err)),
+            hint,
+        );
     }
 
     fn missing(&mut self, fields: &Fields, parent: &str, name: &str) {
@@ -875,12 +885,7 @@ impl Checker {
                 None
             }
             Err(err) => {
-                self.error_hint(
-                    node.pos,
-                    field,
-                    format!("invalid PromQL: {}", one_line(&err)),
-                    hint,
-                );
+                self.invalid_promql(node.pos, field, &err, hint);
                 None
             }
         }
@@ -941,12 +946,7 @@ impl Checker {
                 None
             }
             Err(err) => {
-                self.error_hint(
-                    node.pos,
-                    field,
-                    format!("invalid PromQL: {}", one_line(&err)),
-                    hint,
-                );
+                self.invalid_promql(node.pos, field, &err, hint);
                 None
             }
         }
