@@ -36,7 +36,7 @@ fn example_specs() -> Vec<PathBuf> {
 
 fn generate(spec: &Path, style: LabelStyle) -> Value {
     let spec = slo::spec::load(spec).unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
-    dashboard::dashboard(&spec, style)
+    serde_json::to_value(dashboard::dashboard(&spec, style)).unwrap()
 }
 
 fn panels(board: &Value) -> &Vec<Value> {

@@ -151,7 +151,7 @@ fn subject(context: &SloContext) -> String {
 mod tests {
     use super::*;
     use crate::promql::LabelStyle;
-    use crate::rules::generate::tests::{RATIO, spec};
+    use crate::rules::generate::tests::{RATIO, run, spec};
 
     fn alert_names(group: &RuleGroup) -> Vec<(&str, &str)> {
         group
@@ -169,15 +169,9 @@ mod tests {
     #[test]
     fn alerts_follow_the_enabled_policies() {
         let mut spec = spec(&[("x", RATIO)]);
-        let context = |spec: &crate::model::Spec| {
-            alert_group(&SloContext::new(
-                &spec.service,
-                &spec.slos[0],
-                LabelStyle::Native,
-            ))
-        };
+        let alerts = |spec: &_| run(alert_group, spec, LabelStyle::Native);
         assert_eq!(
-            alert_names(&context(&spec)),
+            alert_names(&alerts(&spec)),
             [
                 (promql::BURN_ALERT, "page"),
                 (promql::BURN_ALERT, "ticket"),
@@ -186,13 +180,13 @@ mod tests {
         );
         spec.slos[0].alerting.page.enabled = false;
         assert_eq!(
-            alert_names(&context(&spec)),
+            alert_names(&alerts(&spec)),
             [
                 (promql::BURN_ALERT, "ticket"),
                 (promql::ABSENT_ALERT, "ticket")
             ]
         );
         spec.slos[0].alerting.ticket.enabled = false;
-        assert!(context(&spec).rules.is_empty());
+        assert!(alerts(&spec).rules.is_empty());
     }
 }

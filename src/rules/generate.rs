@@ -215,6 +215,11 @@ pub(super) mod tests {
         crate::spec::parse(&text, "test.yaml").unwrap()
     }
 
+    /// What `step` makes for the first SLO of `spec`.
+    pub fn run(step: Step, spec: &Spec, style: LabelStyle) -> RuleGroup {
+        step(&SloContext::new(&spec.service, &spec.slos[0], style))
+    }
+
     pub const RATIO: &str = "{ratio: {errors: 'a{s=\"5\"}', total: a}}";
     const RAW: &str = "{raw: {error_ratio: 'sum(rate(e[{{window}}])) / sum(rate(t[{{window}}]))'}}";
 
@@ -256,14 +261,8 @@ pub(super) mod tests {
 
     #[test]
     fn sli_group_records_event_rates_only_for_event_based_slis() {
-        let spec = spec(&[("ratio", RATIO), ("raw", RAW)]);
-        let [ratio, raw] = [0, 1].map(|i| {
-            sli_group(&SloContext::new(
-                &spec.service,
-                &spec.slos[i],
-                LabelStyle::Native,
-            ))
-        });
+        let ratio = run(sli_group, &spec(&[("ratio", RATIO)]), LabelStyle::Native);
+        let raw = run(sli_group, &spec(&[("raw", RAW)]), LabelStyle::Native);
         assert_eq!(ratio.name, "slo-sli-s-ratio");
         assert_eq!(
             records(&ratio)[..3],
@@ -279,12 +278,11 @@ pub(super) mod tests {
 
     #[test]
     fn long_window_group_derives_the_period_series_from_the_window_ratio() {
-        let spec = spec(&[("x", RATIO)]);
-        let group = long_window_group(&SloContext::new(
-            &spec.service,
-            &spec.slos[0],
+        let group = run(
+            long_window_group,
+            &spec(&[("x", RATIO)]),
             LabelStyle::Native,
-        ));
+        );
         assert_eq!(group.interval, Some(LONG_WINDOW_INTERVAL));
         assert_eq!(
             records(&group),
@@ -298,12 +296,7 @@ pub(super) mod tests {
 
     #[test]
     fn metadata_group_labels_the_info_series_in_the_style() {
-        let spec = spec(&[("x", RATIO)]);
-        let group = metadata_group(&SloContext::new(
-            &spec.service,
-            &spec.slos[0],
-            LabelStyle::Sloth,
-        ));
+        let group = run(metadata_group, &spec(&[("x", RATIO)]), LabelStyle::Sloth);
         let Some(Rule::Record { record, labels, .. }) = group.rules.last() else {
             panic!("no info series: {group:?}");
         };

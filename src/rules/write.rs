@@ -75,27 +75,24 @@ fn write_group(out: &mut String, pad: &str, group: &RuleGroup) {
     let _ = writeln!(out, "{pad}    rules:");
     let item = format!("{pad}      ");
     for rule in &group.rules {
-        match rule {
+        let (kind, name, expr, labels, annotations) = match rule {
             Rule::Record {
                 record,
                 expr,
                 labels,
-            } => {
-                let _ = writeln!(out, "{item}- record: {}", scalar(record));
-                write_expr(out, &item, expr);
-                write_map(out, &item, "labels", labels);
-            }
+            } => ("record", record, expr, labels, None),
             Rule::Alert {
                 alert,
                 expr,
                 labels,
                 annotations,
-            } => {
-                let _ = writeln!(out, "{item}- alert: {}", scalar(alert));
-                write_expr(out, &item, expr);
-                write_map(out, &item, "labels", labels);
-                write_map(out, &item, "annotations", annotations);
-            }
+            } => ("alert", alert, expr, labels, Some(annotations)),
+        };
+        let _ = writeln!(out, "{item}- {kind}: {}", scalar(name));
+        write_expr(out, &item, expr);
+        write_map(out, &item, "labels", labels);
+        if let Some(annotations) = annotations {
+            write_map(out, &item, "annotations", annotations);
         }
     }
 }
