@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::gate::{GateResult, Unevaluated, Verdict};
-use crate::output::gate::{details, failures_text, row_name, summary, unevaluated_text};
+use crate::output::check::phrases::{details, failures_text, row_name, summary, unevaluated_text};
 
 pub fn render(gate: &GateResult, service: &str, evaluated_at: f64) -> String {
     let skipped = gate
@@ -129,7 +129,7 @@ fn is_forbidden_in_xml(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::gate::tests::sample;
+    use crate::output::check::tests::sample;
 
     #[test]
     fn junit_parses_with_one_testcase_per_row_and_counts_that_match() {

@@ -67,7 +67,7 @@ pub(crate) fn escape(text: &str) -> String {
 mod tests {
     #[test]
     fn cells_stay_in_their_columns_and_failures_are_listed() {
-        let text = super::render(&crate::output::tests::report());
+        let text = super::render(&crate::output::report::tests::report());
         assert!(
             text.contains(
                 "| api | by-handler handler=/a\\|b | 99.9% | 30d | – | – | – | ❔ no\\_data |"

@@ -4,7 +4,9 @@
 use std::fmt::Write;
 
 use crate::gate::{GateResult, Unevaluated, Verdict};
-use crate::output::gate::{details, row_line, row_name, summary, verdict_word};
+use crate::output::check::phrases::{details, row_line, row_name, summary, verdict_word};
+use crate::output::report::markdown;
+use crate::report::Report;
 
 /// `::error` for each row that failed or could not be evaluated, `::warning` for each that
 /// passed only because no data was allowed, a plain line for the rest, then the summary.
@@ -35,23 +37,21 @@ pub fn render(gate: &GateResult) -> String {
     out
 }
 
-/// The gate's part of the step summary: the verdict and every row, as Markdown; the
-/// report's Markdown goes after it.
-pub fn step_summary(gate: &GateResult) -> String {
-    let mut out = format!(
-        "## slo check: {}\n\n",
-        super::markdown::escape(&summary(gate))
-    );
+/// For `$GITHUB_STEP_SUMMARY`: the verdict and every row, as Markdown, then the report's
+/// Markdown.
+pub fn step_summary(gate: &GateResult, report: &Report) -> String {
+    let mut out = format!("## slo check: {}\n\n", markdown::escape(&summary(gate)));
     for row in &gate.rows {
         let _ = writeln!(
             out,
             "- **{}** `{}`: {}",
             verdict_word(row.verdict),
             row_name(row).replace('`', "'"),
-            super::markdown::escape(&details(row))
+            markdown::escape(&details(row))
         );
     }
     out.push('\n');
+    out.push_str(&markdown::render(report));
     out
 }
 
@@ -70,7 +70,7 @@ fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::gate::tests::sample;
+    use crate::output::check::tests::sample;
 
     #[test]
     fn failures_and_errors_become_error_annotations_one_line_each() {
@@ -101,7 +101,7 @@ mod tests {
 
     #[test]
     fn the_step_summary_lists_every_row_under_the_verdict() {
-        let md = step_summary(&sample());
+        let md = step_summary(&sample(), &crate::output::report::tests::report());
         assert!(
             md.starts_with("## slo check: FAIL (exit 1): 4 checked"),
             "{md}"

@@ -1,17 +1,10 @@
 //! The report as a terminal table.
 
-use std::io::IsTerminal;
-
 use comfy_table::{Cell, CellAlignment, Color, Table, presets};
 
 use crate::report::{Report, Status};
 
 use super::{HEADINGS, cells};
-
-/// Colour only on a terminal, and never when `NO_COLOR` is set (<https://no-color.org>).
-pub fn use_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
 
 /// One line per SLO (per group for grouped SLOs); empty when no SLO could be evaluated.
 pub fn render(report: &Report, color: bool) -> String {
@@ -55,7 +48,7 @@ fn status_color(status: Status) -> Color {
 mod tests {
     #[test]
     fn colours_only_when_asked_and_prints_nothing_without_rows() {
-        let report = crate::output::tests::report();
+        let report = crate::output::report::tests::report();
         let plain = super::render(&report, false);
         assert!(plain.contains("by-handler handler=/a|b") && plain.contains("no_data"));
         assert!(!plain.contains('\u{1b}'), "{plain}");
