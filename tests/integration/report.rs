@@ -1,13 +1,13 @@
 //! `slo report` against a real Prometheus holding every scenario at once (each under its own
 //! `job`), checked against the ground truth of the generated counters.
 
-mod common;
-
 use std::sync::OnceLock;
 
-use common::scenarios::{self, DAY, END, END_RFC3339, HOUR, JOB, LATENCY, REQUESTS};
-use common::*;
 use serde_json::Value;
+use slo::exit;
+
+use crate::harness::scenarios::{self, DAY, END_RFC3339, HOUR, JOB, LATENCY, REQUESTS};
+use crate::harness::*;
 
 /// Largest relative error allowed between a reported error ratio and the truth.
 const TOLERANCE: f64 = 1e-3;
@@ -90,22 +90,13 @@ slos:
 
 /// Runs `slo report --format <format>` on `spec` at `at`.
 fn report(spec: &str, at: &str, format: &str, extra: &[&str]) -> CmdOutput {
-    let dir = TempDir::new("report-spec");
-    let path = dir.join("slo.yaml");
-    std::fs::write(&path, spec).unwrap();
-    let mut args = vec![
-        "report".to_string(),
-        "--config".into(),
-        path.display().to_string(),
-        "--prometheus-url".into(),
-        fixture().prom.url(),
-        "--at".into(),
-        at.into(),
-        "--format".into(),
-        format.into(),
-    ];
-    args.extend(extra.iter().map(|a| a.to_string()));
-    run_slo(&args)
+    SloRun::new()
+        .args(["report", "--format", format])
+        .args(extra)
+        .spec(spec)
+        .prometheus(&fixture().prom)
+        .at(at)
+        .run()
 }
 
 /// The JSON report as printed; panics unless `slo report` exited 0.
@@ -339,7 +330,7 @@ fn latency_counts_requests_under_the_threshold_bucket() {
 fn latency_threshold_between_buckets_is_an_error_not_zero_good_events() {
     let s = &fixture().latency;
     let out = report(&latency_spec(s.job, "0.25"), END_RFC3339, "json", &[]);
-    assert_eq!(out.code(), Some(3), "{out:?}");
+    out.status(exit::DATA_SOURCE);
     assert!(
         out.stderr.contains(LATENCY) && out.stderr.contains("le=\"0.25\""),
         "stderr names neither histogram nor threshold: {}",
@@ -356,7 +347,7 @@ fn one_failing_slo_leaves_the_others_reported_and_exits_3() {
     let failing = failing.split_once("slos:\n").unwrap().1;
     let spec = availability_spec(f.steady.job, 99.5, "30d", failing);
     let out = report(&spec, END_RFC3339, "json", &[]);
-    assert_eq!(out.code(), Some(3), "{out:?}");
+    out.status(exit::DATA_SOURCE);
     assert!(
         out.stderr.contains("error: SLO latency: histogram"),
         "{}",
@@ -524,7 +515,7 @@ fn slo_selects_and_unknown_slo_is_a_usage_error() {
     assert_eq!(names, ["availability-7d"]);
 
     let out = report(&spec, END_RFC3339, "json", &["--slo", "availabilty"]);
-    assert_eq!(out.code(), Some(2), "{out:?}");
+    out.status(exit::INVALID);
     assert!(
         out.stderr.contains("did you mean `availability`?"),
         "{}",
