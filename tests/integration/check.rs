@@ -69,24 +69,12 @@ fn prom() -> &'static Prometheus {
 /// An errors-ratio SLO named `name` over the requests of `job`, 99% over 30d; `extra` is
 /// more YAML for the SLO (indented 4 spaces), e.g. a `gate:`.
 fn slo(name: &str, job: &str, extra: &str) -> String {
-    format!(
-        "  - name: {name}
-    objective: 99
-    window: 30d
-    sli:
-      ratio:
-        errors: {REQUESTS}{{job=\"{job}\",status=\"5xx\"}}
-        total: {REQUESTS}{{job=\"{job}\"}}
-{extra}"
-    )
+    specs::requests_slo(name, 99.0, "30d", job) + extra
 }
 
 /// A spec with a top-level `top` YAML (e.g. a `gate:` section) and the given SLOs.
 fn spec(top: &str, slos: &[String]) -> String {
-    format!(
-        "version: 1\nservice: checkout\n{top}\nslos:\n{}",
-        slos.concat()
-    )
+    specs::spec("checkout", top, slos)
 }
 
 /// `slo check` on `spec` at END against the test's Prometheus.

@@ -7,24 +7,20 @@ use slo::exit;
 use crate::harness::fake::{Mode, PROM_ERROR_MESSAGE};
 use crate::harness::*;
 
-const SPEC: &str = r#"version: 1
-service: checkout
-slos:
-  - name: availability
-    objective: 99.5
-    window: 30d
-    sli:
-      ratio:
-        errors: http_requests_total{job="api",status="5xx"}
-        total: http_requests_total{job="api"}
-  - name: latency
+const LATENCY_SLO: &str = "  - name: latency
     objective: 95
     window: 30d
     sli:
       latency:
         histogram: http_request_duration_seconds
         threshold: 0.3
-"#;
+";
+
+/// An availability and a latency SLO.
+fn spec() -> String {
+    let availability = specs::requests_slo("availability", 99.5, "30d", "api");
+    specs::spec("checkout", "", &[availability, LATENCY_SLO.to_string()])
+}
 
 /// Runs `slo check` against `url` with and without `--allow-no-data` and asserts both exit
 /// 3 with every SLO in ERROR, in stdout and in the JUnit report.
@@ -45,7 +41,7 @@ fn assert_data_source_failure(url: &str, what: &str, expected_message: &str) {
         }
         let out = SloRun::new()
             .args(args)
-            .spec(SPEC)
+            .spec(&spec())
             .in_dir(dir.path())
             .prometheus(url)
             .run();

@@ -9,19 +9,13 @@ use slo::exit;
 use crate::harness::fake::{Mode, PROM_ERROR_MESSAGE};
 use crate::harness::*;
 
-const SPEC: &str = r#"version: 1
-service: faults
-slos:
-  - name: availability
-    objective: 99.5
-    window: 30d
-    sli:
-      ratio:
-        errors: http_requests_total{job="faults",status="5xx"}
-        total: http_requests_total{job="faults"}
-"#;
+/// One availability SLO over the requests of job `faults`.
+fn spec() -> String {
+    let availability = specs::requests_slo("availability", 99.5, "30d", "faults");
+    specs::spec("faults", "", &[availability])
+}
 
-/// Distinct queries of [`SPEC`]: errors and total over 5m, 1h, 6h, 1d, 3d and 30d.
+/// Distinct queries of [`spec`]: errors and total over 5m, 1h, 6h, 1d, 3d and 30d.
 const SPEC_QUERIES: usize = 12;
 
 const TOKEN: &str = "tok-3e1f9c0d-never-print-me";
@@ -73,7 +67,7 @@ fn attempts_per_query(server: &FakeServer) -> Vec<usize> {
 
 #[test]
 fn connection_refused() {
-    let out = report_at(&refused_url(), SPEC, &[]);
+    let out = report_at(&refused_url(), &spec(), &[]);
     assert_data_source_failure(&out, "Connection refused");
     assert!(
         out.stderr.contains("gave up after 3 attempts"),
@@ -88,7 +82,7 @@ fn timeout_is_reported_not_retried_and_concurrency_bounded() {
     let started = Instant::now();
     let out = report_at(
         &server.url(),
-        SPEC,
+        &spec(),
         &["--timeout", "1s", "--concurrency", "4"],
     );
     let took = started.elapsed();
@@ -106,7 +100,7 @@ fn timeout_is_reported_not_retried_and_concurrency_bounded() {
 #[test]
 fn http_500_is_retried_then_fails() {
     let server = FakeServer::start(Mode::Status500);
-    let out = report_at(&server.url(), SPEC, &[]);
+    let out = report_at(&server.url(), &spec(), &[]);
     assert_data_source_failure(
         &out,
         "HTTP 500 Internal Server Error: internal server error",
@@ -129,7 +123,7 @@ fn http_500_is_retried_then_fails() {
 #[test]
 fn html_body_is_not_taken_for_data() {
     let server = FakeServer::start(Mode::HtmlBody);
-    let out = report_at(&server.url(), SPEC, &[]);
+    let out = report_at(&server.url(), &spec(), &[]);
     assert_data_source_failure(&out, "did not answer with Prometheus API JSON");
     assert!(out.stderr.contains("Please sign in"), "{}", out.stderr);
 }
@@ -137,20 +131,20 @@ fn html_body_is_not_taken_for_data() {
 #[test]
 fn malformed_json() {
     let server = FakeServer::start(Mode::MalformedJson);
-    let out = report_at(&server.url(), SPEC, &[]);
+    let out = report_at(&server.url(), &spec(), &[]);
     assert_data_source_failure(&out, "did not answer with Prometheus API JSON (EOF");
 }
 
 #[test]
 fn prometheus_error_status_is_shown_and_only_5xx_is_retried() {
     let server = FakeServer::start(Mode::PrometheusError { http_status: 422 });
-    let out = report_at(&server.url(), SPEC, &[]);
+    let out = report_at(&server.url(), &spec(), &[]);
     assert_data_source_failure(&out, &format!("(bad_data): {PROM_ERROR_MESSAGE}"));
     assert!(out.stderr.contains("HTTP 422"), "{}", out.stderr);
     assert_eq!(attempts_per_query(&server), vec![1; SPEC_QUERIES]);
 
     let server = FakeServer::start(Mode::PrometheusError { http_status: 503 });
-    let out = report_at(&server.url(), SPEC, &[]);
+    let out = report_at(&server.url(), &spec(), &[]);
     assert_data_source_failure(&out, PROM_ERROR_MESSAGE);
     assert_eq!(attempts_per_query(&server), vec![3; SPEC_QUERIES]);
 }
@@ -168,7 +162,7 @@ fn infinite_values_are_errors_and_never_printed() {
     let server = answering(
         r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1793491200,"+Inf"]}]}}"#,
     );
-    let out = report_at(&server.url(), SPEC, &[]);
+    let out = report_at(&server.url(), &spec(), &[]);
     assert_data_source_failure(&out, "returned +Inf");
 }
 
@@ -178,7 +172,7 @@ fn more_series_than_expected_is_an_error() {
         {"metric":{"instance":"a"},"value":[1793491200,"1"]},
         {"metric":{"instance":"b"},"value":[1793491200,"2"]}]}}"#;
     let server = answering(two);
-    let out = report_at(&server.url(), SPEC, &[]);
+    let out = report_at(&server.url(), &spec(), &[]);
     assert_data_source_failure(&out, "several series");
 
     let raw = r#"version: 1
@@ -209,7 +203,7 @@ fn path_prefix_is_kept_and_warnings_reach_stderr() {
     );
     let out = report_at(
         &format!("{}/prometheus/", server.url()),
-        SPEC,
+        &spec(),
         &["--at", "2026-11-01T00:00:00Z"],
     );
     out.assert_success("slo report behind a path prefix");
@@ -283,7 +277,7 @@ fn secrets_never_appear_in_any_output() {
     for (url, args, env) in &runs {
         let out = env
             .iter()
-            .fold(report_run(url, SPEC).args(args), |run, (k, v)| {
+            .fold(report_run(url, &spec()).args(args), |run, (k, v)| {
                 run.env(k, v)
             })
             .run();
@@ -356,12 +350,12 @@ fn usage_errors_exit_2_before_any_query() {
         (vec!["--warn-below", "120"], "--warn-below"),
         (vec!["--ca-cert", &not_pem], "holds no PEM certificate"),
     ] {
-        report_at(&server.url(), SPEC, &args)
+        report_at(&server.url(), &spec(), &args)
             .status(exit::INVALID)
             .stderr_contains(expected)
             .stdout_empty();
     }
-    let out = report_at("localhost:9090", SPEC, &[]);
+    let out = report_at("localhost:9090", &spec(), &[]);
     out.status(exit::INVALID);
     assert!(out.stderr.contains("not an http(s) URL"), "{}", out.stderr);
     assert!(server.requests().is_empty(), "a usage error still queried");

@@ -12,7 +12,7 @@ use slo::rules::{self, Output, Rule, RuleGroup};
 use crate::harness::prom::RuleBackfill;
 use crate::harness::scenarios::{HOUR, MINUTE};
 use crate::harness::{
-    DataBuilder, Grid, Prometheus, SloRun, TempDir, assert_golden, promtool, rel_err,
+    DataBuilder, Grid, Prometheus, SloRun, TempDir, assert_golden, promtool, rel_err, specs,
 };
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -156,31 +156,21 @@ fn output_is_stable_says_where_it_comes_from_and_has_no_float_noise() {
 #[test]
 fn output_file_is_written_and_an_unwritable_one_exits_2() {
     let dir = TempDir::new("rules-output");
+    let write_rules = |path: &Path| {
+        SloRun::new()
+            .args(["generate-rules", "-c", "slo.yaml", "-o"])
+            .arg(path)
+            .run()
+    };
     let path = dir.join("rules.yaml");
-    let out = SloRun::new()
-        .args([
-            "generate-rules",
-            "-c",
-            "slo.yaml",
-            "-o",
-            path.to_str().unwrap(),
-        ])
-        .run();
+    let out = write_rules(&path);
     out.assert_success("generate-rules -o FILE");
     assert!(out.stdout.is_empty());
     let written = std::fs::read_to_string(&path).unwrap();
     assert!(written.contains("record: slo:sli_error:ratio_rate30d"));
 
     let bad = dir.join("missing-dir/rules.yaml");
-    let out = SloRun::new()
-        .args([
-            "generate-rules",
-            "-c",
-            "slo.yaml",
-            "-o",
-            bad.to_str().unwrap(),
-        ])
-        .run();
+    let out = write_rules(&bad);
     out.status(exit::INVALID);
     assert!(
         out.stderr.contains("cannot write") && out.stderr.contains("missing-dir"),
@@ -216,24 +206,22 @@ fn invalid_manifest_name_or_namespace_exits_2() {
 
 /// 99% over 30d: a 1% budget, so the burn-rate factors are 14.4, 6, 3 and 1 and a burn of
 /// `x` times the budget is `10 * x` errors in 1000 requests.
-const ALERT_SPEC: &str = r#"
-version: 1
-service: shop
-slos:
-  - name: checkout
-    objective: 99
-    window: 30d
-    sli:
-      ratio:
-        errors: requests_total{job="shop",code="500"}
-        total: requests_total{job="shop"}
-"#;
+fn alert_spec_yaml() -> String {
+    let checkout = specs::ratio_slo(
+        "checkout",
+        99.0,
+        "30d",
+        r#"requests_total{job="shop",code="500"}"#,
+        r#"requests_total{job="shop"}"#,
+    );
+    specs::spec("shop", "", &[checkout])
+}
 
 /// Requests per minute in the alert tests.
 const TRAFFIC: f64 = 1000.0;
 
 fn alert_spec() -> Spec {
-    slo::spec::parse(ALERT_SPEC, "alert-spec.yaml").unwrap()
+    slo::spec::parse(&alert_spec_yaml(), "alert-spec.yaml").unwrap()
 }
 
 /// The generated rules with annotations dropped: promtool compares rendered annotations
@@ -362,7 +350,7 @@ fn a_good_events_slo_pages_when_every_request_fails_and_no_good_series_exists() 
     // Services create the good counter at the first success: a service failing from its
     // start has none. The errors must be 100% of the ratio, not vanish with the series.
     let spec = slo::spec::parse(
-        &ALERT_SPEC.replace(
+        &alert_spec_yaml().replace(
             r#"errors: requests_total{job="shop",code="500"}"#,
             r#"good: requests_total{job="shop",code="200"}"#,
         ),
@@ -508,24 +496,16 @@ fn absent_alert_fires_once_the_total_series_is_gone_for_5m() {
 
 /// The usual 30d window, scraped every minute: 43,200 samples per series. The test takes
 /// about 17-20 s on 2 shared cores (6 s with a 7d window), 15 s of it in promtool's rule backfill.
-const ACCURACY_SPEC: &str = r#"
-version: 1
-service: demo-api
-slos:
-  - name: availability
-    objective: 99.5
-    window: 30d
-    sli:
-      ratio:
-        errors: http_requests_total{job="demo-api",status="5xx"}
-        total: http_requests_total{job="demo-api"}
-"#;
+fn accuracy_spec_yaml() -> String {
+    let availability = specs::requests_slo("availability", 99.5, "30d", "demo-api");
+    specs::spec("demo-api", "", &[availability])
+}
 
 #[test]
 fn compliance_window_ratio_is_the_traffic_weighted_events_ratio_under_10x_diurnal_traffic() {
     use crate::harness::scenarios::{END, is_day};
     let started = std::time::Instant::now();
-    let spec = slo::spec::parse(ACCURACY_SPEC, "accuracy.yaml").unwrap();
+    let spec = slo::spec::parse(&accuracy_spec_yaml(), "accuracy.yaml").unwrap();
     let window = spec.slos[0].window;
     let from = END - window.secs() as i64;
 

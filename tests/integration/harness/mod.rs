@@ -7,6 +7,7 @@
 //! - [`fake`]: a fake HTTP server for faults (500, HTML, bad JSON, API error, hang).
 //! - [`process`]: children that die with the test binary, `promtool`, temp dirs, ports.
 //! - [`golden`]: golden files (`UPDATE_GOLDEN=1` rewrites them).
+//! - [`specs`]: `slo.yaml` texts for that data.
 //!
 //! Share one Prometheus per module (or data set):
 //! ```ignore
@@ -22,6 +23,7 @@ pub mod process;
 pub mod prom;
 pub mod scenarios;
 pub mod slo_run;
+pub mod specs;
 
 pub use data::{DataBuilder, Dataset, Grid};
 pub use fake::{FakeServer, Mode, refused_url};

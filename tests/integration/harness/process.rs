@@ -118,17 +118,17 @@ impl CmdOutput {
     }
     #[track_caller]
     pub fn stdout_contains(&self, expected: &str) -> &Self {
-        assert!(
-            self.stdout.contains(expected),
-            "stdout lacks {expected:?}\n{self}"
-        );
-        self
+        self.assert_contains("stdout", &self.stdout, expected)
     }
     #[track_caller]
     pub fn stderr_contains(&self, expected: &str) -> &Self {
+        self.assert_contains("stderr", &self.stderr, expected)
+    }
+    #[track_caller]
+    fn assert_contains(&self, stream: &str, text: &str, expected: &str) -> &Self {
         assert!(
-            self.stderr.contains(expected),
-            "stderr lacks {expected:?}\n{self}"
+            text.contains(expected),
+            "{stream} lacks {expected:?}\n{self}"
         );
         self
     }
