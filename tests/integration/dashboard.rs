@@ -2,15 +2,16 @@
 //! against the rules `slo generate-rules` writes (in a real Prometheus), the golden file of
 //! the demo spec (`UPDATE_GOLDEN=1` rewrites it), and the provisioning files.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::scenarios::{self, END, HOUR};
-use common::{Prometheus, TempDir, run_slo};
 use serde_json::{Value, json};
 use slo::dashboard;
+use slo::exit;
 use slo::promql::LabelStyle;
+
+use crate::harness::prom::RuleBackfill;
+use crate::harness::scenarios::{self, END, HOUR};
+use crate::harness::{DataBuilder, Grid, Prometheus, SloRun, TempDir, assert_golden, rel_err};
 
 const STYLES: [(LabelStyle, &str); 2] =
     [(LabelStyle::Native, "native"), (LabelStyle::Sloth, "sloth")];
@@ -209,12 +210,22 @@ fn every_example_dashboard_is_well_formed() {
     }
 }
 
+/// `slo generate-rules` with `args`, parsed.
+fn generated_rules(args: &[&str]) -> Value {
+    let out = SloRun::new().arg("generate-rules").args(args).run();
+    out.assert_success("slo generate-rules");
+    serde_saphyr::from_str(&out.stdout).expect("rules YAML")
+}
+
+/// The demo spec's rules in label style `style`, parsed.
+fn demo_rules(style: &str) -> Value {
+    generated_rules(&["--config", "slo.yaml", "--label-style", style])
+}
+
 /// The factors the generated alerts compare burn rates with, per SLO in spec order: the
 /// `F` of every `> (F * budget)` in the burn alerts' expressions.
 fn alert_factors(spec: &str) -> Vec<Vec<f64>> {
-    let out = run_slo(&["generate-rules", "--config", spec]);
-    out.assert_success("slo generate-rules");
-    let rules: Value = serde_saphyr::from_str(&out.stdout).unwrap();
+    let rules = generated_rules(&["--config", spec]);
     rules["groups"]
         .as_array()
         .unwrap()
@@ -274,36 +285,20 @@ fn burn_rate_thresholds_are_the_alert_factors_of_the_window() {
 #[test]
 fn the_demo_dashboard_matches_its_golden_file() {
     for (_, style_name) in STYLES {
-        let out = run_slo(&[
-            "generate-dashboard",
-            "--config",
-            "slo.yaml",
-            "--label-style",
-            style_name,
-        ]);
+        let demo_dashboard = || {
+            SloRun::new()
+                .args(["generate-dashboard", "--config", "slo.yaml"])
+                .args(["--label-style", style_name])
+                .run()
+        };
+        let out = demo_dashboard();
         out.assert_success("slo generate-dashboard");
-        let golden = root().join(format!("tests/golden/dashboard/demo-api.{style_name}.json"));
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
-            std::fs::write(&golden, &out.stdout).unwrap();
-        }
-        let expected = std::fs::read_to_string(&golden).unwrap_or_else(|_| {
-            panic!("{} is missing: run with UPDATE_GOLDEN=1", golden.display())
-        });
-        assert!(
-            out.stdout == expected,
-            "the dashboard differs from {} (UPDATE_GOLDEN=1 rewrites it)",
-            golden.display()
+        assert_golden(
+            format!("tests/golden/dashboard/demo-api.{style_name}.json"),
+            &out.stdout,
         );
         // Deterministic: a second run writes the same bytes.
-        let again = run_slo(&[
-            "generate-dashboard",
-            "--config",
-            "slo.yaml",
-            "--label-style",
-            style_name,
-        ]);
-        assert_eq!(again.stdout, out.stdout);
+        assert_eq!(demo_dashboard().stdout, out.stdout);
     }
 }
 
@@ -315,15 +310,16 @@ fn read_yaml(path: &Path) -> Value {
 #[test]
 fn provisioning_files_reference_each_other() {
     let dir = TempDir::new("provisioning");
-    let out = run_slo(&[
-        "generate-dashboard",
-        "--config",
-        "slo.yaml",
-        "--provisioning",
-        dir.path().to_str().unwrap(),
-        "--prometheus-url",
-        "http://prometheus:9090",
-    ]);
+    let out = SloRun::new()
+        .args([
+            "generate-dashboard",
+            "--config",
+            "slo.yaml",
+            "--provisioning",
+        ])
+        .arg(dir.path())
+        .prometheus("http://prometheus:9090")
+        .run();
     out.assert_success("slo generate-dashboard --provisioning");
     let board: Value = serde_json::from_str(&out.stdout).unwrap();
 
@@ -391,8 +387,10 @@ fn unwritable_output_exits_2() {
     let file_as_dir = blocker.to_str().unwrap().to_string();
     let below_file = blocker.join("x.json").to_str().unwrap().to_string();
     for (flag, path) in [("--provisioning", file_as_dir), ("--output", below_file)] {
-        let out = run_slo(&["generate-dashboard", "--config", "slo.yaml", flag, &path]);
-        assert_eq!(out.code(), Some(2), "{flag} {path}: {}", out.stderr);
+        let out = SloRun::new()
+            .args(["generate-dashboard", "--config", "slo.yaml", flag, &path])
+            .run();
+        out.status(exit::INVALID);
         assert!(out.stderr.contains("cannot write"), "{}", out.stderr);
     }
 }
@@ -464,45 +462,22 @@ fn api(prom: &Prometheus, path: &str, params: &[(&str, String)]) -> Value {
 /// A Prometheus holding two handlers' traffic, a latency histogram, and what the demo spec's
 /// recording rules (both label styles) record from them.
 ///
-/// `promtool tsdb create-blocks-from rules` evaluates rules against a running server, so a
-/// rule reading another rule's series only sees them once they are in that server: rules are
-/// backfilled one dependency level at a time, each level into a server holding the levels
-/// before. The levels above 0 cover the last hour, which the range queries ask for; level 0
+/// Rules are backfilled one dependency level at a time (see
+/// [`Prometheus::with_rules_backfilled`]). The levels above 0 cover the last hour, which the range queries ask for; level 0
 /// (the 5m rates and alert-window ratios) an hour more, so that the window-long ratio has
 /// rates to sum. (Whether that ratio is right over 30 days is the rules' tests' business;
 /// 30 days of rule evaluations take promtool minutes.)
 fn prometheus_with_rules() -> Prometheus {
     let files: Vec<(&str, Value)> = STYLES
         .iter()
-        .map(|(_, name)| {
-            let out = run_slo(&[
-                "generate-rules",
-                "--config",
-                "slo.yaml",
-                "--label-style",
-                name,
-            ]);
-            out.assert_success("slo generate-rules");
-            (
-                *name,
-                serde_saphyr::from_str(&out.stdout).expect("rules YAML"),
-            )
-        })
+        .map(|(_, name)| (*name, demo_rules(name)))
         .collect();
     let rules = recording_rules(&files);
     let depths = depths(&rules);
     let data = scenarios::two_handlers()
         .merge(scenarios::latency())
         .openmetrics();
-    let start = |blocks: &[TempDir]| {
-        blocks
-            .iter()
-            .fold(Prometheus::builder().openmetrics(data.clone()), |b, d| {
-                b.blocks_from(d.path())
-            })
-            .start()
-    };
-    let mut blocks: Vec<TempDir> = Vec::new();
+    let mut levels = Vec::new();
     for level in 0..=depths.iter().copied().max().unwrap() {
         let groups: Vec<Value> = STYLES
             .iter()
@@ -523,10 +498,9 @@ fn prometheus_with_rules() -> Prometheus {
         } else {
             END - HOUR
         };
-        let prom = start(&blocks);
-        blocks.push(prom.backfill_rules(&file, from, END, "1m"));
+        levels.push(RuleBackfill { rules: file, from });
     }
-    start(&blocks)
+    Prometheus::with_rules_backfilled(&data, &levels, END)
 }
 
 #[test]
@@ -627,7 +601,7 @@ fn check_known_values(expr: &str, result: &[Value]) -> usize {
         // The overview's SLI: (1 + 1) errors in ~1100 requests a minute.
         let error_ratio = 1.0 - last(&result[0]);
         assert!(
-            common::rel_err(error_ratio, 2.0 / 1100.0) < 0.02,
+            rel_err(error_ratio, 2.0 / 1100.0) < 0.02,
             "{expr}: {error_ratio}"
         );
         return 1;
@@ -639,10 +613,7 @@ fn check_known_values(expr: &str, result: &[Value]) -> usize {
                 "/health" => 1.0,
                 _ => 0.1,
             };
-            assert!(
-                common::rel_err(last(series), expected) < 0.02,
-                "{expr}: {series}"
-            );
+            assert!(rel_err(last(series), expected) < 0.02, "{expr}: {series}");
         }
         return 2;
     }
@@ -658,8 +629,8 @@ fn incident_until_now() -> String {
         .unwrap()
         .as_secs() as i64;
     let end = now - now % 60;
-    let grid = common::Grid::uniform(end - 2 * HOUR, end, 60);
-    let mut data = common::DataBuilder::new();
+    let grid = Grid::uniform(end - 2 * HOUR, end, 60);
+    let mut data = DataBuilder::new();
     for (status, share) in [("2xx", 0.8), ("5xx", 0.2)] {
         let labels = [
             ("job", "demo-api"),
@@ -679,15 +650,7 @@ fn firing_alerts_show_in_the_overview() {
     // only way to get ALERTS series, which promtool does not backfill.
     let mut groups = Vec::new();
     for (_, style) in STYLES {
-        let out = run_slo(&[
-            "generate-rules",
-            "--config",
-            "slo.yaml",
-            "--label-style",
-            style,
-        ]);
-        out.assert_success("slo generate-rules");
-        let file: Value = serde_saphyr::from_str(&out.stdout).unwrap();
+        let file = demo_rules(style);
         for group in file["groups"].as_array().unwrap() {
             let mut group = group.clone();
             group["name"] = json!(format!("{style}-{}", group["name"].as_str().unwrap()));

@@ -4,13 +4,13 @@
 //! Every SLO is an errors ratio at a 99% objective: an error fraction `f` leaves
 //! `1 - f / 0.01` of the budget and burns at `f / 0.01`.
 
-mod common;
-
 use std::sync::OnceLock;
 
-use common::scenarios::{END, END_RFC3339, FINE_FROM, HISTORY_START, HOUR, MINUTE, REQUESTS};
-use common::*;
 use serde_json::Value;
+use slo::exit;
+
+use crate::harness::scenarios::{END_RFC3339, FINE_FROM, HISTORY_START, HOUR, MINUTE, REQUESTS};
+use crate::harness::*;
 
 /// Start of the fast burn in job `fastburn`: 20% errors over the last hour.
 const FAST_BURN_START: i64 = END - HOUR;
@@ -69,55 +69,26 @@ fn prom() -> &'static Prometheus {
 /// An errors-ratio SLO named `name` over the requests of `job`, 99% over 30d; `extra` is
 /// more YAML for the SLO (indented 4 spaces), e.g. a `gate:`.
 fn slo(name: &str, job: &str, extra: &str) -> String {
-    format!(
-        "  - name: {name}
-    objective: 99
-    window: 30d
-    sli:
-      ratio:
-        errors: {REQUESTS}{{job=\"{job}\",status=\"5xx\"}}
-        total: {REQUESTS}{{job=\"{job}\"}}
-{extra}"
-    )
+    specs::requests_slo(name, 99.0, "30d", job) + extra
 }
 
 /// A spec with a top-level `top` YAML (e.g. a `gate:` section) and the given SLOs.
 fn spec(top: &str, slos: &[String]) -> String {
-    format!(
-        "version: 1\nservice: checkout\n{top}\nslos:\n{}",
-        slos.concat()
-    )
+    specs::spec("checkout", top, slos)
 }
 
-/// Runs `slo check` on `spec` at END against the test's Prometheus.
+/// `slo check` on `spec` at END against the test's Prometheus.
+fn check_run(spec: &str) -> SloRun {
+    SloRun::new()
+        .arg("check")
+        .spec(spec)
+        .prometheus(prom())
+        .at(END_RFC3339)
+}
+
+/// Runs `slo check` on `spec` at END with `extra` arguments.
 fn check(spec: &str, extra: &[&str]) -> CmdOutput {
-    check_in(&TempDir::new("check"), spec, extra, &[])
-}
-
-fn check_in(dir: &TempDir, spec: &str, extra: &[&str], env: &[(&str, &str)]) -> CmdOutput {
-    let path = dir.join("slo.yaml");
-    std::fs::write(&path, spec).unwrap();
-    let mut cmd = slo_cmd();
-    cmd.args(["check", "--config"])
-        .arg(&path)
-        .args(["--prometheus-url", &prom().url(), "--at", END_RFC3339])
-        .args(extra)
-        .env_remove("GITHUB_STEP_SUMMARY");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    run(cmd)
-}
-
-#[track_caller]
-fn assert_exit(out: &CmdOutput, code: i32, what: &str) {
-    assert_eq!(
-        out.code(),
-        Some(code),
-        "{what}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.stdout,
-        out.stderr
-    );
+    check_run(spec).args(extra).run()
 }
 
 /// The stdout line of SLO row `name` (starting with its verdict).
@@ -131,7 +102,7 @@ fn line<'a>(out: &'a CmdOutput, name: &str) -> &'a str {
 #[test]
 fn a_healthy_slo_passes() {
     let out = check(&spec("", &[slo("availability", "healthy", "")]), &[]);
-    assert_exit(&out, 0, "healthy SLO");
+    out.status(exit::OK);
     let line = line(&out, "availability");
     assert!(line.starts_with("PASS "), "{line}");
     assert!(line.contains("budget remaining 90% >= min 0%"), "{line}");
@@ -149,7 +120,7 @@ fn a_healthy_slo_passes() {
 #[test]
 fn an_exhausted_slo_fails() {
     let out = check(&spec("", &[slo("availability", "exhausted", "")]), &[]);
-    assert_exit(&out, 1, "exhausted SLO");
+    out.status(exit::POLICY_FAILED);
     let line = line(&out, "availability");
     assert!(line.starts_with("FAIL "), "{line}");
     assert!(line.contains("budget remaining -100% < min 0%"), "{line}");
@@ -158,17 +129,13 @@ fn an_exhausted_slo_fails() {
 #[test]
 fn a_fast_burn_with_budget_left_fails_only_under_a_burn_rate_rule() {
     let s = spec("", &[slo("availability", "fastburn", "")]);
-    assert_exit(&check(&s, &[]), 0, "no burn-rate rule");
-    assert_exit(
-        &check(&s, &["--max-burn-rate", "6h=6"]),
-        0,
-        "6h burns at ~3.4x, under 6",
-    );
+    check(&s, &[]).status(exit::OK); // no burn-rate rule
+    check(&s, &["--max-burn-rate", "6h=6"]).status(exit::OK); // 6h burns at ~3.4x, under 6
     let out = check(
         &s,
         &["--max-burn-rate", "1h=14.4", "--max-burn-rate", "6h=6"],
     );
-    assert_exit(&out, 1, "1h burns at 20x, over 14.4");
+    out.status(exit::POLICY_FAILED); // 1h burns at 20x, over 14.4
     let line = line(&out, "availability");
     assert!(line.contains("burn rate 1h 20 > max 14.4"), "{line}");
     assert!(line.contains("burn rate 6h 3.4"), "{line}");
@@ -178,31 +145,27 @@ fn a_fast_burn_with_budget_left_fails_only_under_a_burn_rate_rule() {
 fn min_budget_remaining_50_fails_an_slo_at_40_percent() {
     let s = spec("", &[slo("availability", "forty", "")]);
     let out = check(&s, &["--min-budget-remaining", "50"]);
-    assert_exit(&out, 1, "40% < 50%");
+    out.status(exit::POLICY_FAILED); // 40% < 50%
     assert!(
         line(&out, "availability").contains("budget remaining 40% < min 50%"),
         "{}",
         out.stdout
     );
-    assert_exit(
-        &check(&s, &["--min-budget-remaining", "30"]),
-        0,
-        "40% >= 30%",
-    );
+    check(&s, &["--min-budget-remaining", "30"]).status(exit::OK); // 40% >= 30%
 }
 
 #[test]
 fn no_data_is_exit_3_unless_allowed() {
     let s = spec("", &[slo("availability", "ghost", "")]);
     let out = check(&s, &[]);
-    assert_exit(&out, 3, "no series at all");
+    out.status(exit::DATA_SOURCE); // no series at all
     assert!(
         line(&out, "availability").starts_with("ERROR availability: no data"),
         "{}",
         out.stdout
     );
     let out = check(&s, &["--allow-no-data"]);
-    assert_exit(&out, 0, "no data, allowed");
+    out.status(exit::OK); // no data, allowed
     assert!(line(&out, "availability").starts_with("PASS "));
 }
 
@@ -210,19 +173,15 @@ fn no_data_is_exit_3_unless_allowed() {
 fn a_burn_rate_rule_over_a_window_without_events_fails_closed() {
     // Plenty of data over 30d, none in the last 2h: a dead exporter looks like this.
     let s = spec("", &[slo("availability", "stopped", "")]);
-    assert_exit(&check(&s, &[]), 0, "no rule names 1h");
+    check(&s, &[]).status(exit::OK); // no rule names 1h
     let out = check(&s, &["--max-burn-rate", "1h=14.4"]);
-    assert_exit(&out, 3, "1h burn rate unknown");
+    out.status(exit::DATA_SOURCE); // 1h burn rate unknown
     let line = line(&out, "availability");
     assert!(
         line.starts_with("ERROR ") && line.contains("no events in the last 1h"),
         "{line}"
     );
-    assert_exit(
-        &check(&s, &["--max-burn-rate", "1h=14.4", "--allow-no-data"]),
-        0,
-        "unknown burn rate, allowed",
-    );
+    check(&s, &["--max-burn-rate", "1h=14.4", "--allow-no-data"]).status(exit::OK); // unknown burn rate, allowed
 }
 
 #[test]
@@ -237,7 +196,7 @@ fn gate_policy_from_the_spec_applies_per_slo_and_flags_override_it() {
         ],
     );
     let out = check(&s, &[]);
-    assert_exit(&out, 1, "spec policy");
+    out.status(exit::POLICY_FAILED); // spec policy
     assert!(line(&out, "forty").contains("budget remaining 40% < min 50%"));
     assert!(line(&out, "lenient").starts_with("PASS "), "{}", out.stdout);
     assert!(line(&out, "burning").contains("burn rate 1h 20 > max 14.4"));
@@ -247,11 +206,11 @@ fn gate_policy_from_the_spec_applies_per_slo_and_flags_override_it() {
         &s,
         &["--min-budget-remaining", "35", "--max-burn-rate", "1h=25"],
     );
-    assert_exit(&out, 0, "flags loosen the policy");
+    out.status(exit::OK); // flags loosen the policy
     assert!(line(&out, "forty").contains("budget remaining 40% >= min 35%"));
     assert!(line(&out, "burning").contains("burn rate 1h 20 <= max 25"));
     let out = check(&s, &["--min-budget-remaining", "45"]);
-    assert_exit(&out, 1, "flags tighten the per-SLO policy");
+    out.status(exit::POLICY_FAILED); // flags tighten the per-SLO policy
     assert!(line(&out, "lenient").contains("budget remaining 40% < min 45%"));
 }
 
@@ -262,7 +221,7 @@ fn bad_max_burn_rate_values_exit_2_before_any_query() {
         "1h", "1h=", "=2", "1h=abc", "1h=0", "1h=-3", "1x=2", "2h=5", "7d=1",
     ] {
         let out = check(&s, &["--max-burn-rate", bad]);
-        assert_exit(&out, 2, bad);
+        out.status(exit::INVALID);
         assert!(
             out.stderr.contains("--max-burn-rate"),
             "{bad}: {}",
@@ -270,12 +229,8 @@ fn bad_max_burn_rate_values_exit_2_before_any_query() {
         );
         assert!(out.stdout.is_empty(), "{bad}: no verdict printed");
     }
-    assert_exit(
-        &check(&s, &["--min-budget-remaining", "120"]),
-        2,
-        "pct > 100",
-    );
-    assert_exit(&check(&s, &["--slo", "nope"]), 2, "unknown --slo");
+    check(&s, &["--min-budget-remaining", "120"]).status(exit::INVALID); // pct > 100
+    check(&s, &["--slo", "nope"]).status(exit::INVALID); // unknown --slo
 }
 
 #[test]
@@ -285,9 +240,9 @@ fn slo_selects_the_gated_subset() {
         &[slo("good", "healthy", ""), slo("bad", "exhausted", "")],
     );
     let out = check(&s, &["--slo", "good"]);
-    assert_exit(&out, 0, "only the healthy SLO");
+    out.status(exit::OK); // only the healthy SLO
     assert!(!out.stdout.contains("bad"), "{}", out.stdout);
-    assert_exit(&check(&s, &["--slo", "bad"]), 1, "only the exhausted SLO");
+    check(&s, &["--slo", "bad"]).status(exit::POLICY_FAILED); // only the exhausted SLO
 }
 
 /// Every kind of row at once: pass, fail, error, and a grouped SLO with one of each.
@@ -311,14 +266,12 @@ fn mixed_spec() -> String {
 fn junit_lists_every_row_and_a_policy_failure_outranks_missing_data() {
     let dir = TempDir::new("check-junit");
     let junit = dir.join("slo.xml");
-    let out = check_in(
-        &dir,
-        &mixed_spec(),
-        &["--junit", junit.to_str().unwrap()],
-        &[],
-    );
+    let out = check_run(&mixed_spec())
+        .args(["--junit", junit.to_str().unwrap()])
+        .in_dir(dir.path())
+        .run();
     // One SLO failed and one could not be evaluated: a known failure wins (see gate.rs).
-    assert_exit(&out, 1, "fail + error");
+    out.status(exit::POLICY_FAILED);
     assert!(line(&out, "ghost").starts_with("ERROR "));
 
     let xml = std::fs::read_to_string(&junit).unwrap();
@@ -371,7 +324,7 @@ fn an_unevaluated_slo_alone_exits_3_and_never_passes() {
         &[slo("healthy", "healthy", ""), slo("ghost", "ghost", "")],
     );
     let out = check(&s, &[]);
-    assert_exit(&out, 3, "pass + error");
+    out.status(exit::DATA_SOURCE); // pass + error
     assert!(
         out.stdout
             .contains("1 passed, 0 failed, 1 could not be evaluated")
@@ -383,31 +336,23 @@ fn json_is_the_report_plus_a_gate_object_with_each_failed_rule() {
     let s = mixed_spec();
     // 2% errors burn at 2x: over 1.5; the healthy 0.1% burns at 0.1x.
     let out = check(&s, &["--format", "json", "--max-burn-rate", "1h=1.5"]);
-    assert_exit(&out, 1, "json");
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    out.status(exit::POLICY_FAILED);
+    let json = out.json();
 
     // The same numbers as `slo report`: the check reuses its evaluation and its JSON.
-    let dir = TempDir::new("check-report");
-    let path = dir.join("slo.yaml");
-    std::fs::write(&path, &s).unwrap();
-    let report = run_slo(&[
-        "report",
-        "--config",
-        path.to_str().unwrap(),
-        "--prometheus-url",
-        &prom().url(),
-        "--at",
-        END_RFC3339,
-        "--format",
-        "json",
-    ]);
-    let report: Value = serde_json::from_str(&report.stdout).unwrap();
+    let report = SloRun::new()
+        .args(["report", "--format", "json"])
+        .spec(&s)
+        .prometheus(prom())
+        .at(END_RFC3339)
+        .run()
+        .json();
     assert_eq!(json["slos"], report["slos"]);
     assert_eq!(json["evaluated_at"], report["evaluated_at"]);
 
     let gate = &json["gate"];
     assert_eq!(gate["verdict"], "fail");
-    assert_eq!(gate["exit_code"], 1);
+    assert_eq!(gate["exit_code"], exit::POLICY_FAILED);
     assert_eq!(gate["results"].as_array().unwrap().len(), 5);
     let failed = gate["failed_rules"].as_array().unwrap();
     let summary: Vec<(String, String, Value)> = failed
@@ -457,13 +402,11 @@ fn github_format_annotates_failures_and_appends_the_markdown_report_to_the_step_
     let dir = TempDir::new("check-github");
     let summary = dir.join("step-summary.md");
     std::fs::write(&summary, "earlier step\n").unwrap();
-    let out = check_in(
-        &dir,
-        &mixed_spec(),
-        &["--format", "github"],
-        &[("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
-    );
-    assert_exit(&out, 1, "github");
+    let out = check_run(&mixed_spec())
+        .args(["--format", "github"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .run();
+    out.status(exit::POLICY_FAILED);
     let errors: Vec<&str> = out
         .stdout
         .lines()
@@ -492,6 +435,6 @@ fn the_spec_gate_rejects_windows_the_report_does_not_measure() {
         &[slo("availability", "healthy", "")],
     );
     let out = check(&s, &[]);
-    assert_exit(&out, 2, "spec gate over 2h");
+    out.status(exit::INVALID); // spec gate over 2h
     assert!(out.stderr.contains("2h"), "{}", out.stderr);
 }

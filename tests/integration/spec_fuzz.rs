@@ -1,7 +1,9 @@
 //! Random and truncated YAML never panics the loader; what it rejects is exit 2.
 
 use proptest::prelude::*;
-use std::process::{Command, Stdio};
+use slo::exit;
+
+use crate::harness::SloRun;
 
 fn examples() -> Vec<String> {
     let mut texts = vec![std::fs::read_to_string("slo.yaml").unwrap()];
@@ -61,16 +63,11 @@ proptest! {
     /// Through the binary: a rejected spec exits 2 (never 101, a panic), an accepted one 0.
     #[test]
     fn the_binary_exits_2_on_what_the_loader_rejects(text in mangled_spec()) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_slo"))
+        let out = SloRun::new()
             .args(["validate", "--config", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        let expected = if slo::spec::parse(&text, "-").is_ok() { 0 } else { 2 };
-        prop_assert_eq!(out.status.code(), Some(expected), "{}", String::from_utf8_lossy(&out.stderr));
+            .stdin(text.as_bytes())
+            .run();
+        let expected = if slo::spec::parse(&text, "-").is_ok() { exit::OK } else { exit::INVALID };
+        prop_assert_eq!(out.code(), Some(expected), "{}", out.stderr);
     }
 }

@@ -2,56 +2,43 @@
 //! failure is exit 3 with a message naming the SLO and the query, nothing on stdout, no panic,
 //! and no secret in any output.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::fake::{Mode, PROM_ERROR_MESSAGE};
-use common::*;
+use slo::exit;
 
-const SPEC: &str = r#"version: 1
-service: faults
-slos:
-  - name: availability
-    objective: 99.5
-    window: 30d
-    sli:
-      ratio:
-        errors: http_requests_total{job="faults",status="5xx"}
-        total: http_requests_total{job="faults"}
-"#;
+use crate::harness::fake::{Mode, PROM_ERROR_MESSAGE};
+use crate::harness::*;
 
-/// Distinct queries of [`SPEC`]: errors and total over 5m, 1h, 6h, 1d, 3d and 30d.
+/// One availability SLO over the requests of job `faults`.
+fn spec() -> String {
+    let availability = specs::requests_slo("availability", 99.5, "30d", "faults");
+    specs::spec("faults", "", &[availability])
+}
+
+/// Distinct queries of [`spec`]: errors and total over 5m, 1h, 6h, 1d, 3d and 30d.
 const SPEC_QUERIES: usize = 12;
 
 const TOKEN: &str = "tok-3e1f9c0d-never-print-me";
 const PASSWORD: &str = "pw-77aa10-never-print-me";
 
+/// `slo report --format json` on `spec` against `url`.
+fn report_run(url: &str, spec: &str) -> SloRun {
+    SloRun::new()
+        .args(["report", "--format", "json"])
+        .spec(spec)
+        .prometheus(url)
+}
+
 /// Runs `slo report --format json` on `spec` against `url`, plus `extra` arguments.
-fn report_at(url: &str, spec: &str, extra: &[&str], env: &[(&str, &str)]) -> CmdOutput {
-    let dir = TempDir::new("faults-spec");
-    let path = dir.join("slo.yaml");
-    std::fs::write(&path, spec).unwrap();
-    let mut cmd = slo_cmd();
-    cmd.args(["report", "--format", "json"])
-        .arg("--config")
-        .arg(&path)
-        .arg("--prometheus-url")
-        .arg(url)
-        .args(extra)
-        .env_remove("SLO_PROMETHEUS_TOKEN")
-        .env_remove("SLO_PROMETHEUS_PASSWORD")
-        .env_remove("SLO_PROMETHEUS_USER")
-        .envs(env.iter().copied());
-    process::run_with_timeout(cmd, Duration::from_secs(60))
+fn report_at(url: &str, spec: &str, extra: &[&str]) -> CmdOutput {
+    report_run(url, spec).args(extra).run()
 }
 
 /// Exit 3, an error naming the SLO and one of its queries that mentions `what`, nothing on
 /// stdout, no panic.
 #[track_caller]
 fn assert_data_source_failure(out: &CmdOutput, what: &str) {
-    assert_eq!(out.code(), Some(3), "{out:?}");
-    assert_eq!(out.stdout, "", "stdout must stay empty");
+    out.status(exit::DATA_SOURCE).stdout_empty();
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     assert!(
         out.stderr.contains("error: SLO availability: ")
@@ -80,7 +67,7 @@ fn attempts_per_query(server: &FakeServer) -> Vec<usize> {
 
 #[test]
 fn connection_refused() {
-    let out = report_at(&refused_url(), SPEC, &[], &[]);
+    let out = report_at(&refused_url(), &spec(), &[]);
     assert_data_source_failure(&out, "Connection refused");
     assert!(
         out.stderr.contains("gave up after 3 attempts"),
@@ -95,9 +82,8 @@ fn timeout_is_reported_not_retried_and_concurrency_bounded() {
     let started = Instant::now();
     let out = report_at(
         &server.url(),
-        SPEC,
+        &spec(),
         &["--timeout", "1s", "--concurrency", "4"],
-        &[],
     );
     let took = started.elapsed();
     assert_data_source_failure(&out, "no answer from");
@@ -114,7 +100,7 @@ fn timeout_is_reported_not_retried_and_concurrency_bounded() {
 #[test]
 fn http_500_is_retried_then_fails() {
     let server = FakeServer::start(Mode::Status500);
-    let out = report_at(&server.url(), SPEC, &[], &[]);
+    let out = report_at(&server.url(), &spec(), &[]);
     assert_data_source_failure(
         &out,
         "HTTP 500 Internal Server Error: internal server error",
@@ -137,7 +123,7 @@ fn http_500_is_retried_then_fails() {
 #[test]
 fn html_body_is_not_taken_for_data() {
     let server = FakeServer::start(Mode::HtmlBody);
-    let out = report_at(&server.url(), SPEC, &[], &[]);
+    let out = report_at(&server.url(), &spec(), &[]);
     assert_data_source_failure(&out, "did not answer with Prometheus API JSON");
     assert!(out.stderr.contains("Please sign in"), "{}", out.stderr);
 }
@@ -145,20 +131,20 @@ fn html_body_is_not_taken_for_data() {
 #[test]
 fn malformed_json() {
     let server = FakeServer::start(Mode::MalformedJson);
-    let out = report_at(&server.url(), SPEC, &[], &[]);
+    let out = report_at(&server.url(), &spec(), &[]);
     assert_data_source_failure(&out, "did not answer with Prometheus API JSON (EOF");
 }
 
 #[test]
 fn prometheus_error_status_is_shown_and_only_5xx_is_retried() {
     let server = FakeServer::start(Mode::PrometheusError { http_status: 422 });
-    let out = report_at(&server.url(), SPEC, &[], &[]);
+    let out = report_at(&server.url(), &spec(), &[]);
     assert_data_source_failure(&out, &format!("(bad_data): {PROM_ERROR_MESSAGE}"));
     assert!(out.stderr.contains("HTTP 422"), "{}", out.stderr);
     assert_eq!(attempts_per_query(&server), vec![1; SPEC_QUERIES]);
 
     let server = FakeServer::start(Mode::PrometheusError { http_status: 503 });
-    let out = report_at(&server.url(), SPEC, &[], &[]);
+    let out = report_at(&server.url(), &spec(), &[]);
     assert_data_source_failure(&out, PROM_ERROR_MESSAGE);
     assert_eq!(attempts_per_query(&server), vec![3; SPEC_QUERIES]);
 }
@@ -176,7 +162,7 @@ fn infinite_values_are_errors_and_never_printed() {
     let server = answering(
         r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1793491200,"+Inf"]}]}}"#,
     );
-    let out = report_at(&server.url(), SPEC, &[], &[]);
+    let out = report_at(&server.url(), &spec(), &[]);
     assert_data_source_failure(&out, "returned +Inf");
 }
 
@@ -186,7 +172,7 @@ fn more_series_than_expected_is_an_error() {
         {"metric":{"instance":"a"},"value":[1793491200,"1"]},
         {"metric":{"instance":"b"},"value":[1793491200,"2"]}]}}"#;
     let server = answering(two);
-    let out = report_at(&server.url(), SPEC, &[], &[]);
+    let out = report_at(&server.url(), &spec(), &[]);
     assert_data_source_failure(&out, "several series");
 
     let raw = r#"version: 1
@@ -199,9 +185,8 @@ slos:
       raw:
         error_ratio: rate(errors_total[{{window}}]) / rate(requests_total[{{window}}])
 "#;
-    let out = report_at(&server.url(), raw, &[], &[]);
-    assert_eq!(out.code(), Some(3), "{out:?}");
-    assert_eq!(out.stdout, "");
+    let out = report_at(&server.url(), raw, &[]);
+    out.status(exit::DATA_SOURCE).stdout_empty();
     assert!(
         out.stderr
             .contains("error: SLO raw: the error-ratio query returned 2 series")
@@ -218,9 +203,8 @@ fn path_prefix_is_kept_and_warnings_reach_stderr() {
     );
     let out = report_at(
         &format!("{}/prometheus/", server.url()),
-        SPEC,
+        &spec(),
         &["--at", "2026-11-01T00:00:00Z"],
-        &[],
     );
     out.assert_success("slo report behind a path prefix");
     let paths: std::collections::BTreeSet<String> =
@@ -291,8 +275,18 @@ fn secrets_never_appear_in_any_output() {
         (format!("prometheus:9090?api_key={TOKEN}"), vec![], vec![]),
     ];
     for (url, args, env) in &runs {
-        let out = report_at(url, SPEC, args, env);
-        assert!(matches!(out.code(), Some(2 | 3)), "{args:?} {out:?}");
+        let out = env
+            .iter()
+            .fold(report_run(url, &spec()).args(args), |run, (k, v)| {
+                run.env(k, v)
+            })
+            .run();
+        assert!(
+            [exit::INVALID, exit::DATA_SOURCE]
+                .map(Some)
+                .contains(&out.code()),
+            "{args:?}\n{out}"
+        );
         for secret in [TOKEN, PASSWORD] {
             assert!(
                 !out.stderr.contains(secret) && !out.stdout.contains(secret),
@@ -307,13 +301,13 @@ fn secrets_never_appear_in_any_output() {
 fn help_never_shows_credentials_from_the_environment() {
     let url = format!("http://me:{PASSWORD}@prometheus:9090");
     for command in ["report", "check"] {
-        let mut cmd = slo_cmd();
-        cmd.args([command, "--help"])
+        let out = SloRun::new()
+            .args([command, "--help"])
             .env("SLO_PROMETHEUS_URL", &url)
             .env("SLO_PROMETHEUS_TOKEN", TOKEN)
-            .env("SLO_PROMETHEUS_PASSWORD", PASSWORD);
-        let out = process::run_with_timeout(cmd, Duration::from_secs(60));
-        assert_eq!(out.code(), Some(0), "{out:?}");
+            .env("SLO_PROMETHEUS_PASSWORD", PASSWORD)
+            .run();
+        out.status(exit::OK);
         assert!(out.stdout.contains("SLO_PROMETHEUS_URL"), "{}", out.stdout);
         for secret in [TOKEN, PASSWORD] {
             assert!(
@@ -356,13 +350,13 @@ fn usage_errors_exit_2_before_any_query() {
         (vec!["--warn-below", "120"], "--warn-below"),
         (vec!["--ca-cert", &not_pem], "holds no PEM certificate"),
     ] {
-        let out = report_at(&server.url(), SPEC, &args, &[]);
-        assert_eq!(out.code(), Some(2), "{args:?} {out:?}");
-        assert!(out.stderr.contains(expected), "{args:?}: {}", out.stderr);
-        assert_eq!(out.stdout, "");
+        report_at(&server.url(), &spec(), &args)
+            .status(exit::INVALID)
+            .stderr_contains(expected)
+            .stdout_empty();
     }
-    let out = report_at("localhost:9090", SPEC, &[], &[]);
-    assert_eq!(out.code(), Some(2), "{out:?}");
+    let out = report_at("localhost:9090", &spec(), &[]);
+    out.status(exit::INVALID);
     assert!(out.stderr.contains("not an http(s) URL"), "{}", out.stderr);
     assert!(server.requests().is_empty(), "a usage error still queried");
 }

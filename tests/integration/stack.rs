@@ -18,14 +18,17 @@
 //!   `slo check --min-budget-remaining 0` fails (exit 1). It needs
 //!   prometheus, prometheus-alertmanager and python3 with venv + pip (PyPI);
 //!   `stack/local.sh up` installs the Debian packages when run as root.
-//!   Skip it with `SLO_STACK_E2E=0`. Run only this file: `cargo test --test stack`.
+//!   Skip it with `SLO_STACK_E2E=0`. Run only this module: `cargo test --test integration stack::`.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use slo::exit;
+
+use crate::harness::process::{free_port, run_with_input};
+use crate::harness::{CmdOutput, SloRun, TempDir};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -68,46 +71,11 @@ fn python() -> String {
     std::env::var("SLO_STACK_PYTHON").unwrap_or_else(|_| "python3".to_string())
 }
 
-/// A scratch directory removed on drop (std only, no tempfile crate).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let dir =
-            std::env::temp_dir().join(format!("slo-stack-{tag}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        TempDir(dir)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let shown = format!("{cmd:?}");
-    cmd.stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"))
-}
-
-fn assert_success(what: &str, out: &Output) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// Runs `cmd` guarded (it dies with the test binary), stdin closed; `local.sh up` may
+/// install packages, hence the long timeout.
+fn run(cmd: &mut Command) -> CmdOutput {
+    let cmd = std::mem::replace(cmd, Command::new("true"));
+    run_with_input(cmd, None, Duration::from_secs(20 * 60))
 }
 
 fn local_sh() -> Command {
@@ -130,13 +98,13 @@ fn prometheus_config_is_valid_as_committed_and_as_rendered() {
         .arg("check")
         .arg("config")
         .arg(&committed));
-    assert_success("promtool check config (compose version)", &out);
+    out.assert_success("promtool check config (compose version)");
 
     let out = run(Command::new("promtool")
         .arg("check")
         .arg("rules")
         .arg(stack().join("prometheus/rules/slo-rules.yml")));
-    assert_success("promtool check rules (committed rule file)", &out);
+    out.assert_success("promtool check rules (committed rule file)");
 
     let tmp = TempDir::new("render");
     let out = run(local_sh()
@@ -146,7 +114,7 @@ fn prometheus_config_is_valid_as_committed_and_as_rendered() {
         .env("SLO_STACK_PROM_PORT", "19123")
         .env("SLO_STACK_AM_PORT", "19124")
         .env_remove("SLO_STACK_RULES"));
-    assert_success("local.sh render", &out);
+    out.assert_success("local.sh render");
     let rendered = tmp.path().join("prometheus.yml");
     let text = std::fs::read_to_string(&rendered).expect("rendered prometheus.yml");
     assert!(
@@ -165,7 +133,7 @@ fn prometheus_config_is_valid_as_committed_and_as_rendered() {
         .arg("check")
         .arg("config")
         .arg(&rendered));
-    assert_success("promtool check config (rendered by local.sh)", &out);
+    out.assert_success("promtool check config (rendered by local.sh)");
 }
 
 #[test]
@@ -176,14 +144,14 @@ fn alertmanager_config_is_valid_as_committed_and_as_rendered() {
     let out = run(Command::new("amtool")
         .arg("check-config")
         .arg(stack().join("alertmanager/alertmanager.yml")));
-    assert_success("amtool check-config (compose version)", &out);
+    out.assert_success("amtool check-config (compose version)");
 
     let tmp = TempDir::new("render-am");
     let out = run(local_sh()
         .arg("render")
         .env("SLO_STACK_RUN_DIR", tmp.path())
         .env("SLO_STACK_SINK_PORT", "15123"));
-    assert_success("local.sh render", &out);
+    out.assert_success("local.sh render");
     let rendered = tmp.path().join("alertmanager.yml");
     let text = std::fs::read_to_string(&rendered).expect("rendered alertmanager.yml");
     assert!(
@@ -191,7 +159,7 @@ fn alertmanager_config_is_valid_as_committed_and_as_rendered() {
         "webhook not rendered:\n{text}"
     );
     let out = run(Command::new("amtool").arg("check-config").arg(&rendered));
-    assert_success("amtool check-config (rendered by local.sh)", &out);
+    out.assert_success("amtool check-config (rendered by local.sh)");
 }
 
 #[test]
@@ -207,7 +175,7 @@ fn docker_compose_file_parses() {
         .arg(stack().join("docker-compose.yml"))
         .arg("config")
         .arg("-q"));
-    assert_success("docker-compose config -q", &out);
+    out.assert_success("docker-compose config -q");
 }
 
 #[test]
@@ -227,7 +195,7 @@ fn python_sources_compile() {
         .arg("-c")
         .arg(code)
         .args(sources.iter().map(|s| stack().join(s))));
-    assert_success("python syntax check", &out);
+    out.assert_success("python syntax check");
 }
 
 // ---------------------------------------------------------------------------
@@ -291,7 +259,7 @@ fn committed_generated_files_match_what_generate_sh_writes() {
         .arg(stack().join("generate.sh"))
         .arg(tmp.path())
         .env("SLO_BIN", env!("CARGO_BIN_EXE_slo")));
-    assert_success("stack/generate.sh", &out);
+    out.assert_success("stack/generate.sh");
     let generated = files_under(tmp.path());
     for expected in [
         "prometheus/rules/slo-rules.yml",
@@ -333,17 +301,17 @@ fn committed_generated_files_match_what_generate_sh_writes() {
     );
 
     // The plain command writes the very dashboard the stack provisions.
-    let out = run(Command::new(env!("CARGO_BIN_EXE_slo"))
-        .current_dir(repo())
-        .args(["generate-dashboard", "--config", "slo.yaml"]));
-    assert_success("slo generate-dashboard --config slo.yaml", &out);
-    let uid = serde_json::from_slice::<Value>(&out.stdout).expect("dashboard JSON")["uid"]
+    let out = SloRun::new()
+        .args(["generate-dashboard", "--config", "slo.yaml"])
+        .run();
+    out.assert_success("slo generate-dashboard --config slo.yaml");
+    let uid = out.json()["uid"]
         .as_str()
         .expect("dashboard uid")
         .to_string();
     let committed = stack().join(format!("grafana/provisioning/dashboards/slo/{uid}.json"));
     assert!(
-        std::fs::read(&committed).is_ok_and(|c| c == out.stdout),
+        std::fs::read(&committed).is_ok_and(|c| c == out.stdout.as_bytes()),
         "{} is not what `slo generate-dashboard --config slo.yaml` prints; run stack/generate.sh",
         committed.display()
     );
@@ -650,14 +618,6 @@ const LATENCY_RATIO: &str = "0.05";
 const LATENCY_SECONDS: &str = "0.5";
 const TOLERANCE: f64 = 0.005; // 0.5 percentage points
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind 127.0.0.1:0")
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Brings the stack down when dropped, whatever happened in the test.
 struct Stack {
     run_dir: TempDir,
@@ -691,7 +651,7 @@ impl Stack {
         pids
     }
 
-    fn down(&mut self) -> Output {
+    fn down(&mut self) -> CmdOutput {
         self.down_done = true;
         run(self.command().arg("down"))
     }
@@ -701,7 +661,7 @@ impl Drop for Stack {
     fn drop(&mut self) {
         if !self.down_done {
             let out = self.down();
-            eprintln!("local.sh down: {}", String::from_utf8_lossy(&out.stderr));
+            eprintln!("local.sh down: {}", out.stderr);
         }
     }
 }
@@ -788,7 +748,7 @@ fn e2e_local_stack_slis_match_loadgen() {
         .arg(&config)
         .arg("--output")
         .arg(run_dir.path().join("slo-rules.yml")));
-    assert_success("slo generate-rules", &out);
+    out.assert_success("slo generate-rules");
 
     let mut stack = Stack {
         run_dir,
@@ -797,7 +757,7 @@ fn e2e_local_stack_slis_match_loadgen() {
     };
     let started = Instant::now();
     let out = run(stack.command().arg("up"));
-    assert_success("local.sh up", &out);
+    out.assert_success("local.sh up");
     eprintln!("stack up in {:?}", started.elapsed());
 
     // A fixed number of requests at a modest rate (~40 s).
@@ -820,8 +780,8 @@ fn e2e_local_stack_slis_match_loadgen() {
             "--json",
             "--quiet",
         ]));
-    assert_success("loadgen", &out);
-    let tally: Value = serde_json::from_slice(&out.stdout).expect("loadgen --json output");
+    out.assert_success("loadgen");
+    let tally = out.json();
     eprintln!("loadgen tally: {tally}");
     let total = tally["total"].as_u64().unwrap();
     let answered = tally["answered"].as_u64().unwrap();
@@ -848,7 +808,7 @@ fn e2e_local_stack_slis_match_loadgen() {
         .command()
         .arg("wait-scraped")
         .arg(answered.to_string()));
-    assert_success("local.sh wait-scraped", &out);
+    out.assert_success("local.sh wait-scraped");
 
     let out = run(Command::new(slo)
         .arg("report")
@@ -857,13 +817,8 @@ fn e2e_local_stack_slis_match_loadgen() {
         .arg("--prometheus-url")
         .arg(&prom_url)
         .args(["--format", "json"]));
-    assert_success("slo report --format json", &out);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "slo report JSON: {e}\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
+    out.assert_success("slo report --format json");
+    let report = out.json();
     eprintln!("slo report: {report}");
 
     let avail = sli_for(&report, "availability").expect("report has the availability SLO");
@@ -889,9 +844,14 @@ fn e2e_local_stack_slis_match_loadgen() {
         .iter()
         .filter_map(|s| s.get("budget_remaining").and_then(Value::as_f64))
         .fold(f64::INFINITY, f64::min);
-    let expected_exit = if remaining < 0.0 { 1 } else { 0 };
+    let expected_exit = if remaining < 0.0 {
+        exit::POLICY_FAILED
+    } else {
+        exit::OK
+    };
     assert_eq!(
-        expected_exit, 1,
+        expected_exit,
+        exit::POLICY_FAILED,
         "with {errors5}/{answered} errors the budget must be overspent: {report}"
     );
     let out = run(Command::new(slo)
@@ -901,19 +861,13 @@ fn e2e_local_stack_slis_match_loadgen() {
         .arg("--prometheus-url")
         .arg(&prom_url)
         .args(["--min-budget-remaining", "0"]));
-    assert_eq!(
-        out.status.code(),
-        Some(expected_exit),
-        "slo check --min-budget-remaining 0:\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    out.status(expected_exit);
 
     // down leaves nothing running.
     let pids = stack.pids();
     assert!(!pids.is_empty(), "no pid files in the run dir");
     let out = stack.down();
-    assert_success("local.sh down", &out);
+    out.assert_success("local.sh down");
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut left: Vec<(String, u32)>;
     loop {

@@ -53,18 +53,23 @@ fn requests(
     });
 }
 
-/// 30 d, ~1000 req/min (±5 %), 0.1 % errors.
-pub fn steady() -> Dataset {
+/// 30 d of ~1000 req/min (±5 %) to `/items`, restarting at `resets`.
+fn items_traffic(resets: &[i64], error_fraction: impl Fn(i64) -> f64) -> Dataset {
     let mut b = DataBuilder::new();
     requests(
         &mut b,
         &standard_grid(),
         "/items",
-        &[],
+        resets,
         |t| jittered(1000.0, t),
-        |_| 0.001,
+        error_fraction,
     );
     b.build()
+}
+
+/// 30 d, ~1000 req/min (±5 %), 0.1 % errors.
+pub fn steady() -> Dataset {
+    items_traffic(&[], |_| 0.001)
 }
 
 /// True if `t` is in the daytime half (06:00–18:00 UTC).
@@ -90,22 +95,13 @@ pub fn diurnal() -> Dataset {
 /// 30 d steady (~1000 req/min, 0.1 % errors) with 20 % errors in
 /// `[INCIDENT_START, INCIDENT_END)` (END-5h .. END-3h, inside the 1 m part of the grid).
 pub fn incident() -> Dataset {
-    let mut b = DataBuilder::new();
-    requests(
-        &mut b,
-        &standard_grid(),
-        "/items",
-        &[],
-        |t| jittered(1000.0, t),
-        |t| {
-            if (INCIDENT_START..INCIDENT_END).contains(&t) {
-                0.2
-            } else {
-                0.001
-            }
-        },
-    );
-    b.build()
+    items_traffic(&[], |t| {
+        if (INCIDENT_START..INCIDENT_END).contains(&t) {
+            0.2
+        } else {
+            0.001
+        }
+    })
 }
 
 /// Restart times of [`counter_resets`]: every 3 days, at 07:00 UTC, within the history.
@@ -116,16 +112,7 @@ pub fn reset_times() -> Vec<i64> {
 /// Steady traffic (0.1 % errors), but the process restarts at [`reset_times`], so both
 /// counters drop to (almost) 0 every 3 days.
 pub fn counter_resets() -> Dataset {
-    let mut b = DataBuilder::new();
-    requests(
-        &mut b,
-        &standard_grid(),
-        "/items",
-        &reset_times(),
-        |t| jittered(1000.0, t),
-        |_| 0.001,
-    );
-    b.build()
+    items_traffic(&reset_times(), |_| 0.001)
 }
 
 /// Bucket bounds of [`latency`] (+Inf added): le="0.05","0.1","0.3","1","3","+Inf".

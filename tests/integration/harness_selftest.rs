@@ -1,15 +1,14 @@
-//! Proves the shared harness in tests/common works: backfilled data in a real Prometheus
+//! Proves the shared harness works: backfilled data in a real Prometheus
 //! matches the generator's ground truth, children never outlive the test binary, and the
 //! fake server answers as designed.
 
-mod common;
-
-use common::scenarios::{self, DAY, HOUR, JOB, REQUESTS};
-use common::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+use crate::harness::scenarios::{self, DAY, HOUR, JOB, REQUESTS};
+use crate::harness::*;
 
 static STEADY: OnceLock<(Prometheus, Dataset)> = OnceLock::new();
 
@@ -188,6 +187,9 @@ fn owned_prometheus_is_killed_on_drop() {
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
 }
 
+/// The test `static_prometheus_dies_with_test_binary` runs as a child process.
+const CHILD_TEST: &str = "harness_selftest::child_holds_static_prometheus";
+
 /// Helper run as a child process by `static_prometheus_dies_with_test_binary`.
 #[test]
 #[ignore = "run only as a child of static_prometheus_dies_with_test_binary"]
@@ -201,12 +203,7 @@ fn child_holds_static_prometheus() {
 
 fn child_cmd(hang: bool) -> Command {
     let mut c = Command::new(std::env::current_exe().unwrap());
-    c.args([
-        "--exact",
-        "child_holds_static_prometheus",
-        "--ignored",
-        "--nocapture",
-    ]);
+    c.args(["--exact", CHILD_TEST, "--ignored", "--nocapture"]);
     if hang {
         c.env("HARNESS_CHILD_HANG", "1");
     }

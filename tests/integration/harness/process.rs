@@ -1,4 +1,4 @@
-//! Child processes that cannot outlive the test binary, command helpers and temp dirs.
+//! Child processes that cannot outlive the test binary, command helpers, temp dirs and ports.
 //!
 //! Every child (prometheus, promtool, the `slo` binary) is spawned from one dedicated
 //! thread that never exits, with `prctl(PR_SET_PDEATHSIG, SIGKILL)` set in `pre_exec`.
@@ -10,7 +10,7 @@
 use std::io;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Mutex, OnceLock};
@@ -80,90 +80,135 @@ pub fn spawn_guarded(cmd: Command) -> io::Result<Child> {
     rx.recv().expect("harness-spawner dropped the reply")
 }
 
-/// Result of running a command to completion.
+/// Result of running a command to completion, with assertions that show the command and
+/// both streams when they fail.
 #[derive(Debug)]
 pub struct CmdOutput {
-    pub status: ExitStatus,
+    /// The command as run (program and arguments), for failure messages.
+    pub command: String,
+    pub exit_status: ExitStatus,
     pub stdout: String,
     pub stderr: String,
 }
 
 impl CmdOutput {
     pub fn success(&self) -> bool {
-        self.status.success()
+        self.exit_status.success()
     }
-    pub fn code(&self) -> Option<i32> {
-        self.status.code()
+    /// The exit code; `None` when a signal ended the process.
+    pub fn code(&self) -> Option<u8> {
+        self.exit_status.code().and_then(|c| u8::try_from(c).ok())
     }
-    /// Panic with stdout/stderr unless the command exited 0.
+    /// Panic with the command and its output unless it exited 0.
     #[track_caller]
     pub fn assert_success(&self, what: &str) -> &Self {
         assert!(
             self.success(),
-            "{what} failed with {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.status,
-            self.stdout,
-            self.stderr
+            "{what} failed with {}\n{self}",
+            self.exit_status
         );
         self
     }
-}
-
-impl From<Output> for CmdOutput {
-    fn from(o: Output) -> Self {
-        CmdOutput {
-            status: o.status,
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
+    /// Panic with the command and its output unless it exited with `expected`
+    /// (one of `slo::exit`'s codes).
+    #[track_caller]
+    pub fn status(&self, expected: u8) -> &Self {
+        assert_eq!(self.code(), Some(expected), "exit code\n{self}");
+        self
+    }
+    #[track_caller]
+    pub fn stdout_contains(&self, expected: &str) -> &Self {
+        self.assert_contains("stdout", &self.stdout, expected)
+    }
+    #[track_caller]
+    pub fn stderr_contains(&self, expected: &str) -> &Self {
+        self.assert_contains("stderr", &self.stderr, expected)
+    }
+    #[track_caller]
+    fn assert_contains(&self, stream: &str, text: &str, expected: &str) -> &Self {
+        assert!(
+            text.contains(expected),
+            "{stream} lacks {expected:?}\n{self}"
+        );
+        self
+    }
+    #[track_caller]
+    pub fn stdout_empty(&self) -> &Self {
+        assert_eq!(self.stdout, "", "stdout must stay empty\n{self}");
+        self
+    }
+    /// Standard output parsed as JSON.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{self}"))
     }
 }
 
-/// Run `cmd` to completion (stdin closed, output captured), guarded like all children.
-/// Panics if it cannot be spawned, or if it runs longer than `timeout` (then it is killed).
+impl std::fmt::Display for CmdOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "--- command ---\n{}\n--- {} ---\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.command, self.exit_status, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Run `cmd` to completion (output captured; `stdin` written to it, or stdin closed),
+/// guarded like all children. Panics if it cannot be spawned, or if it runs longer than
+/// `timeout` (then it is killed).
 #[track_caller]
-pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> CmdOutput {
-    let desc = format!("{cmd:?}");
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = spawn_guarded(cmd).unwrap_or_else(|e| panic!("cannot spawn {desc}: {e}"));
+pub fn run_with_input(mut cmd: Command, stdin: Option<Vec<u8>>, timeout: Duration) -> CmdOutput {
+    let command = format!("{cmd:?}");
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = spawn_guarded(cmd).unwrap_or_else(|e| panic!("cannot spawn {command}: {e}"));
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        // A child that exits without reading all of it closes the pipe: not our failure.
+        std::thread::spawn(move || {
+            let _ = io::Write::write_all(&mut pipe, &input);
+        });
+    }
     // Drain pipes on helper threads so a chatty child cannot block.
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = io::Read::read_to_end(&mut out, &mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = io::Read::read_to_end(&mut err, &mut v);
-        v
-    });
+    let drain = |mut pipe: Box<dyn io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
     let deadline = Instant::now() + timeout;
-    let status = loop {
+    let exit_status = loop {
         if let Some(s) = child.try_wait().expect("try_wait") {
             break s;
         }
         if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{desc} did not finish within {timeout:?}; killed");
+            panic!("{command} did not finish within {timeout:?}; killed");
         }
         std::thread::sleep(Duration::from_millis(5));
     };
     CmdOutput {
-        status,
-        stdout: String::from_utf8_lossy(&t_out.join().unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&t_err.join().unwrap()).into_owned(),
+        command,
+        exit_status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
     }
 }
 
-/// Run `cmd` to completion with a 5-minute safety timeout.
+/// Run `cmd` to completion with stdin closed and a 5-minute safety timeout.
 #[track_caller]
 pub fn run(cmd: Command) -> CmdOutput {
-    run_with_timeout(cmd, Duration::from_secs(300))
+    run_with_input(cmd, None, Duration::from_secs(300))
 }
 
 /// `promtool <args>` (e.g. `["check", "rules", path]`, `["test", "rules", path]`).
@@ -172,19 +217,6 @@ pub fn promtool<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> CmdOutput {
     let mut cmd = Command::new("promtool");
     cmd.args(args);
     run(cmd)
-}
-
-/// A `Command` for the crate's `slo` binary (built by cargo for integration tests).
-pub fn slo_cmd() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_slo"))
-}
-
-/// Run the `slo` binary with `args`, guarded, with a 2-minute timeout.
-#[track_caller]
-pub fn run_slo<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> CmdOutput {
-    let mut cmd = slo_cmd();
-    cmd.args(args);
-    run_with_timeout(cmd, Duration::from_secs(120))
 }
 
 /// A directory under `$TMPDIR/slo-harness/<pid>-<n>-<tag>`, removed on drop.

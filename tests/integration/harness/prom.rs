@@ -20,8 +20,6 @@ pub struct PrometheusBuilder {
     openmetrics: Vec<String>,
     block_dirs: Vec<PathBuf>,
     rule_files: Vec<(String, String)>,
-    config_extra: String,
-    args: Vec<String>,
 }
 
 impl PrometheusBuilder {
@@ -44,18 +42,6 @@ impl PrometheusBuilder {
             .push((file_name.to_string(), yaml.to_string()));
         self
     }
-    /// Extra YAML appended to the generated config (top level).
-    pub fn config_extra(mut self, yaml: &str) -> Self {
-        self.config_extra.push_str(yaml);
-        self.config_extra.push('\n');
-        self
-    }
-    /// Extra command-line flag for prometheus (e.g. `--query.lookback-delta=15m`).
-    pub fn arg(mut self, a: &str) -> Self {
-        self.args.push(a.to_string());
-        self
-    }
-
     #[track_caller]
     pub fn start(self) -> Prometheus {
         let dir = TempDir::new("prom");
@@ -79,19 +65,18 @@ impl PrometheusBuilder {
                 config.push_str(&format!("  - {:?}\n", p.display().to_string()));
             }
         }
-        config.push_str(&self.config_extra);
         let config_path = dir.join("prometheus.yml");
         std::fs::write(&config_path, config).unwrap();
 
         let mut last_err = String::new();
         for _attempt in 0..3 {
             let port = free_port();
-            match launch(&dir, &config_path, &tsdb, port, &self.args) {
+            match launch(&dir, &config_path, &tsdb, port) {
                 Ok((child, startup_time)) => {
                     return Prometheus {
                         child: Some(child),
                         port,
-                        dir,
+                        _scratch: dir,
                         backfill_time,
                         startup_time,
                     };
@@ -110,7 +95,6 @@ fn launch(
     config: &Path,
     tsdb: &Path,
     port: u16,
-    extra: &[String],
 ) -> Result<(Child, Duration), Retry> {
     let log_path = dir.join("prometheus.log");
     let log = std::fs::File::create(&log_path).unwrap();
@@ -124,7 +108,6 @@ fn launch(
         .arg("--web.enable-lifecycle")
         .arg("--web.enable-admin-api")
         .arg("--log.level=info")
-        .args(extra)
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log);
@@ -233,7 +216,8 @@ pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
 pub struct Prometheus {
     child: Option<Child>,
     port: u16,
-    dir: TempDir,
+    /// Config, log and TSDB: removed on drop, after the process is gone.
+    _scratch: TempDir,
     /// Time spent in promtool backfilling.
     pub backfill_time: Duration,
     /// Time from spawn to `/-/ready` == 200.
@@ -259,17 +243,6 @@ impl Prometheus {
     pub fn pid(&self) -> u32 {
         self.child.as_ref().unwrap().id()
     }
-    /// The instance's scratch directory (config, log, tsdb/).
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
-    }
-    pub fn tsdb_dir(&self) -> PathBuf {
-        self.dir.join("tsdb")
-    }
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
-    }
-
     /// Instant query via the HTTP API (reqwest, POST form). Returns the parsed JSON body;
     /// panics unless `status == "success"`. Must not be called from inside a tokio runtime
     /// (use [`Prometheus::query_async`] there).
@@ -354,6 +327,44 @@ impl Prometheus {
             .arg(&rules);
         run(cmd).assert_success("promtool tsdb create-blocks-from rules");
         out
+    }
+}
+
+/// Rules to record into a [`Prometheus::with_rules_backfilled`], evaluated every minute from
+/// `from` to the end.
+pub struct RuleBackfill {
+    /// A rule file (YAML, or JSON, which is YAML).
+    pub rules: String,
+    pub from: i64,
+}
+
+impl Prometheus {
+    /// A Prometheus holding `openmetrics` and what each of `levels` records up to `end`.
+    ///
+    /// `promtool tsdb create-blocks-from rules` evaluates rules against a running server, so
+    /// a rule reading another rule's series only sees them once they are in that server: each
+    /// level is backfilled by a server holding the data and the levels before it, which is
+    /// stopped once its blocks are written.
+    #[track_caller]
+    pub fn with_rules_backfilled(
+        openmetrics: &str,
+        levels: &[RuleBackfill],
+        end: i64,
+    ) -> Prometheus {
+        let start = |blocks: &[TempDir]| {
+            blocks
+                .iter()
+                .fold(Prometheus::builder().openmetrics(openmetrics), |b, d| {
+                    b.blocks_from(d.path())
+                })
+                .start()
+        };
+        let mut blocks: Vec<TempDir> = Vec::new();
+        for level in levels {
+            let recorder = start(&blocks);
+            blocks.push(recorder.backfill_rules(&level.rules, level.from, end, "1m"));
+        }
+        start(&blocks)
     }
 }
 

@@ -80,9 +80,6 @@ impl FakeServer {
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
-    pub fn port(&self) -> u16 {
-        self.port
-    }
     /// Requests received so far (complete ones; for `Hang` too).
     pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()

@@ -2,16 +2,18 @@
 //! should (promtool test rules), and the compliance-window ratio is the traffic-weighted one
 //! (a real Prometheus on backfilled data).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::data::DataBuilder;
-use common::scenarios::{HOUR, MINUTE};
-use common::{Grid, Prometheus, TempDir, promtool, rel_err, run_slo};
+use slo::exit;
 use slo::model::Spec;
 use slo::promql::{self, LabelStyle};
 use slo::rules::{self, Output, Rule, RuleGroup};
+
+use crate::harness::prom::RuleBackfill;
+use crate::harness::scenarios::{HOUR, MINUTE};
+use crate::harness::{
+    DataBuilder, Grid, Prometheus, SloRun, TempDir, assert_golden, promtool, rel_err, specs,
+};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -38,10 +40,8 @@ fn valid_specs() -> Vec<PathBuf> {
 /// Runs the binary from the crate root and returns its standard output.
 #[track_caller]
 fn generate_rules(args: &[&str]) -> String {
-    let mut cmd = common::slo_cmd();
-    cmd.current_dir(ROOT).arg("generate-rules").args(args);
-    let out = common::process::run(cmd);
-    out.assert_success(&format!("slo generate-rules {args:?}"));
+    let out = SloRun::new().arg("generate-rules").args(args).run();
+    out.assert_success("slo generate-rules");
     out.stdout.clone()
 }
 
@@ -114,37 +114,6 @@ fn every_valid_spec_gives_rules_promtool_accepts_in_both_formats_and_styles() {
     }
 }
 
-/// Compares `actual` with the golden file (a path from the crate root), or rewrites it when
-/// `UPDATE_GOLDEN=1`.
-#[track_caller]
-fn assert_golden(file: &str, actual: &str) {
-    let path = Path::new(ROOT).join(file);
-    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let line = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(e, a)| e != a)
-            .map_or(expected.lines().count().min(actual.lines().count()), |i| i)
-            + 1;
-        panic!(
-            "{} drifted at line {line}:\n  golden: {:?}\n  actual: {:?}\n(review, then UPDATE_GOLDEN=1 to accept)",
-            path.display(),
-            expected.lines().nth(line - 1).unwrap_or("<end>"),
-            actual.lines().nth(line - 1).unwrap_or("<end>"),
-        );
-    }
-}
-
 #[test]
 fn demo_rules_match_the_reviewed_golden_files() {
     let native = generate_rules(&[]);
@@ -187,28 +156,22 @@ fn output_is_stable_says_where_it_comes_from_and_has_no_float_noise() {
 #[test]
 fn output_file_is_written_and_an_unwritable_one_exits_2() {
     let dir = TempDir::new("rules-output");
+    let write_rules = |path: &Path| {
+        SloRun::new()
+            .args(["generate-rules", "-c", "slo.yaml", "-o"])
+            .arg(path)
+            .run()
+    };
     let path = dir.join("rules.yaml");
-    let out = run_slo(&[
-        "generate-rules",
-        "-c",
-        &format!("{ROOT}/slo.yaml"),
-        "-o",
-        path.to_str().unwrap(),
-    ]);
+    let out = write_rules(&path);
     out.assert_success("generate-rules -o FILE");
     assert!(out.stdout.is_empty());
     let written = std::fs::read_to_string(&path).unwrap();
     assert!(written.contains("record: slo:sli_error:ratio_rate30d"));
 
     let bad = dir.join("missing-dir/rules.yaml");
-    let out = run_slo(&[
-        "generate-rules",
-        "-c",
-        &format!("{ROOT}/slo.yaml"),
-        "-o",
-        bad.to_str().unwrap(),
-    ]);
-    assert_eq!(out.code(), Some(2), "{}", out.stderr);
+    let out = write_rules(&bad);
+    out.status(exit::INVALID);
     assert!(
         out.stderr.contains("cannot write") && out.stderr.contains("missing-dir"),
         "{}",
@@ -219,13 +182,17 @@ fn output_file_is_written_and_an_unwritable_one_exits_2() {
 #[test]
 fn invalid_manifest_name_or_namespace_exits_2() {
     for args in [["--name", "Not_Valid"], ["--namespace", "a.b"]] {
-        let mut all = vec!["generate-rules", "-c"];
-        let spec = format!("{ROOT}/slo.yaml");
-        all.push(&spec);
-        all.extend(["--format", "prometheus-rule"]);
-        all.extend(args);
-        let out = run_slo(&all);
-        assert_eq!(out.code(), Some(2), "{args:?}: {}", out.stderr);
+        let out = SloRun::new()
+            .args([
+                "generate-rules",
+                "-c",
+                "slo.yaml",
+                "--format",
+                "prometheus-rule",
+            ])
+            .args(args)
+            .run();
+        out.status(exit::INVALID);
         assert!(
             out.stderr.contains("not a valid Kubernetes"),
             "{}",
@@ -239,24 +206,22 @@ fn invalid_manifest_name_or_namespace_exits_2() {
 
 /// 99% over 30d: a 1% budget, so the burn-rate factors are 14.4, 6, 3 and 1 and a burn of
 /// `x` times the budget is `10 * x` errors in 1000 requests.
-const ALERT_SPEC: &str = r#"
-version: 1
-service: shop
-slos:
-  - name: checkout
-    objective: 99
-    window: 30d
-    sli:
-      ratio:
-        errors: requests_total{job="shop",code="500"}
-        total: requests_total{job="shop"}
-"#;
+fn alert_spec_yaml() -> String {
+    let checkout = specs::ratio_slo(
+        "checkout",
+        99.0,
+        "30d",
+        r#"requests_total{job="shop",code="500"}"#,
+        r#"requests_total{job="shop"}"#,
+    );
+    specs::spec("shop", "", &[checkout])
+}
 
 /// Requests per minute in the alert tests.
 const TRAFFIC: f64 = 1000.0;
 
 fn alert_spec() -> Spec {
-    slo::spec::parse(ALERT_SPEC, "alert-spec.yaml").unwrap()
+    slo::spec::parse(&alert_spec_yaml(), "alert-spec.yaml").unwrap()
 }
 
 /// The generated rules with annotations dropped: promtool compares rendered annotations
@@ -385,7 +350,7 @@ fn a_good_events_slo_pages_when_every_request_fails_and_no_good_series_exists() 
     // Services create the good counter at the first success: a service failing from its
     // start has none. The errors must be 100% of the ratio, not vanish with the series.
     let spec = slo::spec::parse(
-        &ALERT_SPEC.replace(
+        &alert_spec_yaml().replace(
             r#"errors: requests_total{job="shop",code="500"}"#,
             r#"good: requests_total{job="shop",code="200"}"#,
         ),
@@ -531,24 +496,16 @@ fn absent_alert_fires_once_the_total_series_is_gone_for_5m() {
 
 /// The usual 30d window, scraped every minute: 43,200 samples per series. The test takes
 /// about 17-20 s on 2 shared cores (6 s with a 7d window), 15 s of it in promtool's rule backfill.
-const ACCURACY_SPEC: &str = r#"
-version: 1
-service: demo-api
-slos:
-  - name: availability
-    objective: 99.5
-    window: 30d
-    sli:
-      ratio:
-        errors: http_requests_total{job="demo-api",status="5xx"}
-        total: http_requests_total{job="demo-api"}
-"#;
+fn accuracy_spec_yaml() -> String {
+    let availability = specs::requests_slo("availability", 99.5, "30d", "demo-api");
+    specs::spec("demo-api", "", &[availability])
+}
 
 #[test]
 fn compliance_window_ratio_is_the_traffic_weighted_events_ratio_under_10x_diurnal_traffic() {
-    use common::scenarios::{END, is_day};
+    use crate::harness::scenarios::{END, is_day};
     let started = std::time::Instant::now();
-    let spec = slo::spec::parse(ACCURACY_SPEC, "accuracy.yaml").unwrap();
+    let spec = slo::spec::parse(&accuracy_spec_yaml(), "accuracy.yaml").unwrap();
     let window = spec.slos[0].window;
     let from = END - window.secs() as i64;
 
@@ -595,22 +552,18 @@ fn compliance_window_ratio_is_the_traffic_weighted_events_ratio_under_10x_diurna
         .filter(|g| !g.rules.is_empty())
         .collect();
     assert_eq!(event_rates.iter().map(|g| g.rules.len()).sum::<usize>(), 2);
-    let raw = Prometheus::start(&data.openmetrics());
     let rules_started = std::time::Instant::now();
-    let blocks = raw.backfill_rules(
-        &rules::render(&event_rates, &spec.source, &Output::RuleFile),
-        from - 10 * MINUTE,
+    let prom = Prometheus::with_rules_backfilled(
+        &data.openmetrics(),
+        &[RuleBackfill {
+            rules: rules::render(&event_rates, &spec.source, &Output::RuleFile),
+            from: from - 10 * MINUTE,
+        }],
         END,
-        "1m",
     );
     let rules_backfill = rules_started.elapsed();
-    drop(raw);
 
     // Pass 2: the window-long rule's expression over the recorded rates.
-    let prom = Prometheus::builder()
-        .openmetrics(data.openmetrics())
-        .blocks_from(blocks.path())
-        .start();
     let long = groups
         .iter()
         .find(|g| g.interval == Some(rules::LONG_WINDOW_INTERVAL))
@@ -631,7 +584,7 @@ fn compliance_window_ratio_is_the_traffic_weighted_events_ratio_under_10x_diurna
         END,
     );
     eprintln!(
-        "{window} ratio: truth {truth:.6}, rules {measured:.6} (rel. error {:.2e}), averaged 5m ratios {averaged:.6}; {:.1?} in all, {rules_backfill:.1?} of it in the rule backfill",
+        "{window} ratio: truth {truth:.6}, rules {measured:.6} (rel. error {:.2e}), averaged 5m ratios {averaged:.6}; {:.1?} in all, {rules_backfill:.1?} of it backfilling data and rules",
         rel_err(measured, truth),
         started.elapsed()
     );
@@ -653,23 +606,19 @@ fn compliance_window_ratio_is_the_traffic_weighted_events_ratio_under_10x_diurna
 /// recording must have a value, and the ratios must be the data's.
 #[test]
 fn every_demo_rule_evaluates_on_real_data_to_the_true_ratios() {
-    use common::scenarios::{END, LATENCY, REQUESTS, latency, two_handlers};
+    use crate::harness::scenarios::{END, LATENCY, REQUESTS, latency, two_handlers};
     let data = two_handlers().merge(latency());
     let spec = slo::spec::load(&Path::new(ROOT).join("slo.yaml")).unwrap();
     let (fast, rest): (Vec<RuleGroup>, Vec<RuleGroup>) = rules::generate(&spec, LabelStyle::Native)
         .partition(|g| g.interval.is_none() && g.name.starts_with("slo-sli-"));
-    let raw = Prometheus::start(&data.openmetrics());
-    let blocks = raw.backfill_rules(
-        &rules::render(&fast, &spec.source, &Output::RuleFile),
-        END - HOUR,
+    let prom = Prometheus::with_rules_backfilled(
+        &data.openmetrics(),
+        &[RuleBackfill {
+            rules: rules::render(&fast, &spec.source, &Output::RuleFile),
+            from: END - HOUR,
+        }],
         END,
-        "1m",
     );
-    drop(raw);
-    let prom = Prometheus::builder()
-        .openmetrics(data.openmetrics())
-        .blocks_from(blocks.path())
-        .start();
 
     // A rule reading what another rule of these groups records has nothing to read here
     // (promtool test rules evaluates those chains, see the ticket test); it must still run.

@@ -1,13 +1,13 @@
 //! `slo report` against a real Prometheus holding every scenario at once (each under its own
 //! `job`), checked against the ground truth of the generated counters.
 
-mod common;
-
 use std::sync::OnceLock;
 
-use common::scenarios::{self, DAY, END, END_RFC3339, HOUR, JOB, LATENCY, REQUESTS};
-use common::*;
 use serde_json::Value;
+use slo::exit;
+
+use crate::harness::scenarios::{self, DAY, END_RFC3339, HOUR, JOB, LATENCY, REQUESTS};
+use crate::harness::*;
 
 /// Largest relative error allowed between a reported error ratio and the truth.
 const TOLERANCE: f64 = 1e-3;
@@ -73,39 +73,19 @@ fn fixture() -> &'static Fixture {
 /// A spec for the requests of `job`: an errors-ratio SLO `availability` with `objective`
 /// over `window`, plus whatever `extra_slos` YAML adds.
 fn availability_spec(job: &str, objective: f64, window: &str, extra_slos: &str) -> String {
-    format!(
-        "version: 1
-service: {job}
-slos:
-  - name: availability
-    objective: {objective}
-    window: {window}
-    sli:
-      ratio:
-        errors: {REQUESTS}{{job=\"{job}\",status=\"5xx\"}}
-        total: {REQUESTS}{{job=\"{job}\"}}
-{extra_slos}"
-    )
+    let availability = specs::requests_slo("availability", objective, window, job);
+    specs::spec(job, "", &[availability, extra_slos.to_string()])
 }
 
 /// Runs `slo report --format <format>` on `spec` at `at`.
 fn report(spec: &str, at: &str, format: &str, extra: &[&str]) -> CmdOutput {
-    let dir = TempDir::new("report-spec");
-    let path = dir.join("slo.yaml");
-    std::fs::write(&path, spec).unwrap();
-    let mut args = vec![
-        "report".to_string(),
-        "--config".into(),
-        path.display().to_string(),
-        "--prometheus-url".into(),
-        fixture().prom.url(),
-        "--at".into(),
-        at.into(),
-        "--format".into(),
-        format.into(),
-    ];
-    args.extend(extra.iter().map(|a| a.to_string()));
-    run_slo(&args)
+    SloRun::new()
+        .args(["report", "--format", format])
+        .args(extra)
+        .spec(spec)
+        .prometheus(&fixture().prom)
+        .at(at)
+        .run()
 }
 
 /// The JSON report as printed; panics unless `slo report` exited 0.
@@ -129,6 +109,16 @@ fn row<'a>(report: &'a Value, slo: &str, labels: Value) -> &'a Value {
         .iter()
         .find(|r| r["slo"] == slo && r["labels"] == labels)
         .unwrap_or_else(|| panic!("no row for {slo} {labels} in {report:#}"))
+}
+
+/// The `slo` of every row of a JSON report, in order.
+fn slo_names(report: &Value) -> Vec<&Value> {
+    report["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["slo"])
+        .collect()
 }
 
 fn number(v: &Value) -> f64 {
@@ -161,6 +151,19 @@ fn true_error_ratio(s: &Scenario, matchers: &[(&str, &str)], from: i64, to: i64)
         .chain([("status", "5xx")])
         .collect();
     s.data.true_ratio(REQUESTS, &with_5xx, matchers, from, to)
+}
+
+/// The `availability` row of `s` reported at END with `objective` over 30d, after asserting
+/// that its error ratio is the truth's.
+fn availability_over_30d(name: &str, s: &Scenario, objective: f64) -> Value {
+    let report = report_json(&availability_spec(s.job, objective, "30d", ""), END_RFC3339);
+    let availability = row(&report, "availability", serde_json::json!({})).clone();
+    assert_error_ratio(
+        name,
+        &availability,
+        true_error_ratio(s, &[], END - 30 * DAY, END),
+    );
+    availability
 }
 
 #[test]
@@ -250,24 +253,16 @@ fn steady_errors_match_truth_with_every_documented_field() {
 #[test]
 fn diurnal_traffic_weights_every_event_equally() {
     let s = &fixture().diurnal;
-    let report = report_json(&availability_spec(s.job, 99.0, "30d", ""), END_RFC3339);
     let truth = true_error_ratio(s, &[], END - 30 * DAY, END);
     // Errors only at night, where traffic is 10x lower: averaging 5m ratios would give 2.5 %.
     assert!(truth < 0.005, "scenario truth {truth}");
-    assert_error_ratio(
-        "diurnal",
-        row(&report, "availability", serde_json::json!({})),
-        truth,
-    );
+    availability_over_30d("diurnal", s, 99.0);
 }
 
 #[test]
 fn incident_shows_in_short_burn_rates_and_the_window() {
     let s = &fixture().incident;
-    let report = report_json(&availability_spec(s.job, 99.9, "30d", ""), END_RFC3339);
-    let availability = row(&report, "availability", serde_json::json!({}));
-    let truth = true_error_ratio(s, &[], END - 30 * DAY, END);
-    assert_error_ratio("incident", availability, truth);
+    let availability = availability_over_30d("incident", s, 99.9);
     // 20 % errors for 2 h of the last 6 h: 6h burns near 0.2/3/0.001 ≈ 67; the last hour is
     // back to 0.1 %, a burn rate of about 1.
     let burn_6h = number(&availability["burn_rates"]["6h"]);
@@ -287,10 +282,7 @@ fn incident_shows_in_short_burn_rates_and_the_window() {
 #[test]
 fn counter_resets_lose_no_events() {
     let s = &fixture().resets;
-    let report = report_json(&availability_spec(s.job, 99.5, "30d", ""), END_RFC3339);
-    let availability = row(&report, "availability", serde_json::json!({}));
-    let truth = true_error_ratio(s, &[], END - 30 * DAY, END);
-    assert_error_ratio("counter resets", availability, truth);
+    let availability = availability_over_30d("counter resets", s, 99.5);
     let total = number(&availability["events"]["total"]);
     let true_total = s.data.true_increase(REQUESTS, &[], END - 30 * DAY, END);
     assert!(
@@ -339,7 +331,7 @@ fn latency_counts_requests_under_the_threshold_bucket() {
 fn latency_threshold_between_buckets_is_an_error_not_zero_good_events() {
     let s = &fixture().latency;
     let out = report(&latency_spec(s.job, "0.25"), END_RFC3339, "json", &[]);
-    assert_eq!(out.code(), Some(3), "{out:?}");
+    out.status(exit::DATA_SOURCE);
     assert!(
         out.stderr.contains(LATENCY) && out.stderr.contains("le=\"0.25\""),
         "stderr names neither histogram nor threshold: {}",
@@ -356,20 +348,14 @@ fn one_failing_slo_leaves_the_others_reported_and_exits_3() {
     let failing = failing.split_once("slos:\n").unwrap().1;
     let spec = availability_spec(f.steady.job, 99.5, "30d", failing);
     let out = report(&spec, END_RFC3339, "json", &[]);
-    assert_eq!(out.code(), Some(3), "{out:?}");
+    out.status(exit::DATA_SOURCE);
     assert!(
         out.stderr.contains("error: SLO latency: histogram"),
         "{}",
         out.stderr
     );
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
-    let names: Vec<&Value> = json["slos"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| &r["slo"])
-        .collect();
-    assert_eq!(names, ["availability"]);
+    let json = out.json();
+    assert_eq!(slo_names(&json), ["availability"]);
     let truth = true_error_ratio(&f.steady, &[], END - 30 * DAY, END);
     assert_error_ratio("steady beside a failure", &json["slos"][0], truth);
 }
@@ -514,17 +500,11 @@ fn slo_selects_and_unknown_slo_is_a_usage_error() {
     );
     let out = report(&spec, END_RFC3339, "json", &["--slo", "availability-7d"]);
     out.assert_success("slo report --slo");
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
-    let names: Vec<&Value> = json["slos"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| &r["slo"])
-        .collect();
-    assert_eq!(names, ["availability-7d"]);
+    let json = out.json();
+    assert_eq!(slo_names(&json), ["availability-7d"]);
 
     let out = report(&spec, END_RFC3339, "json", &["--slo", "availabilty"]);
-    assert_eq!(out.code(), Some(2), "{out:?}");
+    out.status(exit::INVALID);
     assert!(
         out.stderr.contains("did you mean `availability`?"),
         "{}",

@@ -2,45 +2,35 @@
 //! `--allow-no-data` (a broken data source is not "no data"), and every SLO is reported as
 //! ERROR in the text and in the JUnit file.
 
-mod common;
+use slo::exit;
 
-use common::fake::Mode;
-use common::*;
+use crate::harness::fake::{Mode, PROM_ERROR_MESSAGE};
+use crate::harness::*;
 
-const SPEC: &str = r#"version: 1
-service: checkout
-slos:
-  - name: availability
-    objective: 99.5
-    window: 30d
-    sli:
-      ratio:
-        errors: http_requests_total{job="api",status="5xx"}
-        total: http_requests_total{job="api"}
-  - name: latency
+const LATENCY_SLO: &str = "  - name: latency
     objective: 95
     window: 30d
     sli:
       latency:
         histogram: http_request_duration_seconds
         threshold: 0.3
-"#;
+";
+
+/// An availability and a latency SLO.
+fn spec() -> String {
+    let availability = specs::requests_slo("availability", 99.5, "30d", "api");
+    specs::spec("checkout", "", &[availability, LATENCY_SLO.to_string()])
+}
 
 /// Runs `slo check` against `url` with and without `--allow-no-data` and asserts both exit
 /// 3 with every SLO in ERROR, in stdout and in the JUnit report.
 #[track_caller]
 fn assert_data_source_failure(url: &str, what: &str, expected_message: &str) {
     let dir = TempDir::new("check-faults");
-    let spec = dir.join("slo.yaml");
-    std::fs::write(&spec, SPEC).unwrap();
     let junit = dir.join("junit.xml");
     for allow_no_data in [false, true] {
         let mut args = vec![
             "check",
-            "--config",
-            spec.to_str().unwrap(),
-            "--prometheus-url",
-            url,
             "--timeout",
             "1s",
             "--junit",
@@ -49,12 +39,14 @@ fn assert_data_source_failure(url: &str, what: &str, expected_message: &str) {
         if allow_no_data {
             args.push("--allow-no-data");
         }
-        let out = run_slo(&args);
-        let context = format!(
-            "{what} (allow_no_data: {allow_no_data})\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            out.stdout, out.stderr
-        );
-        assert_eq!(out.code(), Some(3), "{context}");
+        let out = SloRun::new()
+            .args(args)
+            .spec(&spec())
+            .in_dir(dir.path())
+            .prometheus(url)
+            .run();
+        let context = format!("{what} (allow_no_data: {allow_no_data})\n{out}");
+        out.status(exit::DATA_SOURCE);
         let errors: Vec<&str> = out
             .stdout
             .lines()
@@ -111,5 +103,5 @@ fn garbage_bodies_are_exit_3() {
 #[test]
 fn a_prometheus_query_error_is_exit_3() {
     let server = FakeServer::start(Mode::PrometheusError { http_status: 422 });
-    assert_data_source_failure(&server.url(), "API error", common::fake::PROM_ERROR_MESSAGE);
+    assert_data_source_failure(&server.url(), "API error", PROM_ERROR_MESSAGE);
 }

@@ -54,9 +54,6 @@ impl Grid {
     pub fn start(&self) -> i64 {
         self.ts[0]
     }
-    pub fn end(&self) -> i64 {
-        *self.ts.last().unwrap()
-    }
     /// Iterate `(t, dt)` for every sample after the first (`dt = t - previous t`).
     pub fn steps(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
         self.ts.windows(2).map(|w| (w[1], w[1] - w[0]))
@@ -90,7 +87,6 @@ pub fn unit_hash(x: u64) -> f64 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Counter,
-    Gauge,
     Histogram,
 }
 
@@ -98,7 +94,6 @@ impl Kind {
     fn as_str(self) -> &'static str {
         match self {
             Kind::Counter => "counter",
-            Kind::Gauge => "gauge",
             Kind::Histogram => "histogram",
         }
     }
@@ -259,20 +254,6 @@ impl DataBuilder {
         })
     }
 
-    /// Gauge with `value(t)` at every grid timestamp.
-    pub fn gauge(
-        &mut self,
-        name: &str,
-        labels: &[(&str, &str)],
-        grid: &Grid,
-        value: impl Fn(i64) -> f64,
-    ) -> &mut Self {
-        let mut s = SeriesData::new(name, &owned(labels));
-        s.samples = grid.ts.iter().map(|&t| (t, value(t))).collect();
-        self.family(name, Kind::Gauge).series.push(s);
-        self
-    }
-
     /// Classic histogram `name` (e.g. `http_request_duration_seconds`) with finite upper
     /// `bounds` (ascending; `+Inf` is added). `obs(t, dt)` returns the *non-cumulative*
     /// number of observations per bucket for the step, `bounds.len() + 1` entries (the
@@ -371,12 +352,6 @@ impl Dataset {
     }
     pub fn sample_count(&self) -> usize {
         self.series().map(|s| s.samples.len()).sum()
-    }
-    /// Earliest and latest sample timestamps (None if empty).
-    pub fn time_range(&self) -> Option<(i64, i64)> {
-        let mut it = self.series().flat_map(|s| s.samples.iter().map(|x| x.0));
-        let first = it.next()?;
-        Some(it.fold((first, first), |(a, b), t| (a.min(t), b.max(t))))
     }
 
     /// Sum over series named `name` whose labels include all `matchers` of the events
