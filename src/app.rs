@@ -12,45 +12,73 @@ use crate::{dashboard, gate, output, report, rules};
 
 pub fn run(command: Command) -> Result<Outcome, Error> {
     match command {
-        Command::Validate(spec) => {
-            write_text(Path::new(STDOUT), &output::validate::render(&spec))?;
+        Command::Validate(specs) => {
+            let text: String = specs.iter().map(output::validate::render).collect();
+            write_text(Path::new(STDOUT), &text)?;
             Ok(Outcome::Success)
         }
-        Command::Report(spec, settings) => report(&spec, &settings),
-        Command::Check(spec, settings) => check(&spec, &settings),
-        Command::GenerateRules(spec, settings) => generate_rules(&spec, &settings),
-        Command::GenerateDashboard(spec, settings) => generate_dashboard(&spec, &settings),
+        Command::Report(specs, settings) => report(&specs, &settings),
+        Command::Check(specs, settings) => check(&specs, &settings),
+        Command::GenerateRules(specs, settings) => generate_rules(&specs, &settings),
+        Command::GenerateDashboard(specs, settings) => generate_dashboard(&specs, &settings),
     }
 }
 
-fn generate_rules(spec: &Spec, settings: &settings::GenerateRules) -> Result<Outcome, Error> {
-    let groups = rules::generate(spec, settings.label_style);
+/// The rules of every spec, in the order read, in one file.
+fn generate_rules(specs: &[Spec], settings: &settings::GenerateRules) -> Result<Outcome, Error> {
+    let groups = specs
+        .iter()
+        .flat_map(|spec| rules::generate(spec, settings.label_style));
+    let mut sources: Vec<&str> = specs.iter().map(|s| s.source.as_str()).collect();
+    sources.dedup();
     write_output(&settings.path, |out| {
-        rules::write(out, groups, &spec.source, &settings.format)
+        rules::write(out, groups, &sources.join(", "), &settings.format)
     })?;
     Ok(Outcome::Success)
 }
 
+/// One dashboard per service: at `--output`, or, for several, in it as a directory.
 fn generate_dashboard(
-    spec: &Spec,
+    specs: &[Spec],
     settings: &settings::GenerateDashboard,
 ) -> Result<Outcome, Error> {
-    let board = dashboard::dashboard(spec, settings.label_style);
-    let json = dashboard::to_json(&board);
-    write_text(&settings.path, &json)?;
-    if let Some(dir) = &settings.provisioning {
+    for spec in specs {
+        let board = dashboard::dashboard(spec, settings.label_style);
+        let json = dashboard::to_json(&board);
         let uid = dashboard::uid(&spec.service);
-        for file in dashboard::provisioning_files(&uid, &json, &settings.prometheus_url) {
-            write_creating_dirs(&dir.join(&file.path), &file.contents)?;
+        if specs.len() == 1 {
+            write_text(&settings.path, &json)?;
+        } else {
+            write_creating_dirs(&settings.path.join(format!("{uid}.json")), &json)?;
+        }
+        if let Some(dir) = &settings.provisioning {
+            for file in dashboard::provisioning_files(&uid, &json, &settings.prometheus_url) {
+                write_creating_dirs(&dir.join(&file.path), &file.contents)?;
+            }
         }
     }
     Ok(Outcome::Success)
 }
 
+/// Evaluates every spec at the same instant, as one report whose rows name their service.
+fn evaluate(specs: &[Spec], evaluation: &settings::Evaluation) -> Result<report::Report, Error> {
+    let mut merged: Option<report::Report> = None;
+    for spec in specs {
+        let report = report::evaluate_blocking(spec, &evaluation.options, &evaluation.client)?;
+        match &mut merged {
+            Some(merged) => {
+                merged.slos.extend(report.slos);
+                merged.warnings.extend(report.warnings);
+            }
+            None => merged = Some(report),
+        }
+    }
+    Ok(merged.expect("a command reads at least one spec"))
+}
+
 /// Prints what could be evaluated on stdout, and warnings and failures on stderr.
-fn report(spec: &Spec, settings: &settings::Report) -> Result<Outcome, Error> {
-    let evaluation = &settings.evaluation;
-    let report = report::evaluate_blocking(spec, &evaluation.options, &evaluation.client)?;
+fn report(specs: &[Spec], settings: &settings::Report) -> Result<Outcome, Error> {
+    let report = evaluate(specs, &settings.evaluation)?;
     print_warnings(&report);
     // When nothing could be evaluated, stdout stays empty: no half document for a script to
     // mistake for a result.
@@ -69,9 +97,8 @@ fn report(spec: &Spec, settings: &settings::Report) -> Result<Outcome, Error> {
 }
 
 /// Evaluates exactly as `report` does, holds each row to its policy and writes the verdict.
-fn check(spec: &Spec, settings: &settings::Check) -> Result<Outcome, Error> {
-    let evaluation = &settings.evaluation;
-    let report = report::evaluate_blocking(spec, &evaluation.options, &evaluation.client)?;
+fn check(specs: &[Spec], settings: &settings::Check) -> Result<Outcome, Error> {
+    let report = evaluate(specs, &settings.evaluation)?;
     let verdict = gate::apply(&report, &settings.policies, settings.allow_no_data);
     print_warnings(&report);
     let text = match settings.format {
@@ -81,7 +108,8 @@ fn check(spec: &Spec, settings: &settings::Check) -> Result<Outcome, Error> {
     };
     write_text(Path::new(STDOUT), &text)?;
     if let Some(path) = &settings.junit {
-        let xml = check::junit::render(&verdict, &spec.service, report.evaluated_at);
+        let services: Vec<&str> = specs.iter().map(|s| s.service.as_str()).collect();
+        let xml = check::junit::render(&verdict, &services.join(", "), report.evaluated_at);
         write_text(path, &xml)?;
     }
     if let Some(path) = &settings.step_summary {

@@ -59,9 +59,14 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
-    /// The spec to read; `-` reads standard input.
+    /// The spec to read (repeatable); `-` reads standard input. Each YAML document may be an
+    /// slo spec (`version: 1`), a Sloth spec (`version: prometheus/v1`) or a Sloth
+    /// `PrometheusServiceLevel`.
     #[arg(long, short = 'c', env = "SLO_CONFIG", default_value = "slo.yaml")]
-    pub config: PathBuf,
+    pub config: Vec<PathBuf>,
+    /// Compliance window of SLOs whose spec gives none (Sloth specs never do): 3d to 366d.
+    #[arg(long, default_value = "30d", value_parser = Checked(flags::default_window))]
+    pub default_window: Window,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -210,10 +215,12 @@ pub struct GenerateRulesArgs {
     pub format: RulesFormat,
     #[arg(long, value_enum, default_value = "native")]
     pub label_style: LabelStyle,
-    /// Namespace of the PrometheusRule manifest.
-    #[arg(long, default_value = "monitoring")]
-    pub namespace: String,
-    /// Name of the PrometheusRule manifest [default: <service>-slos].
+    /// Namespace of the PrometheusRule manifest [default: the Sloth PrometheusServiceLevel's,
+    /// else monitoring].
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Name of the PrometheusRule manifest [default: the Sloth PrometheusServiceLevel's, else
+    /// <service>-slos].
     #[arg(long)]
     pub name: Option<String>,
 }

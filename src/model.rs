@@ -15,7 +15,32 @@ pub struct Spec {
     pub source: String,
     pub service: String,
     pub slos: Vec<Slo>,
+    /// The Kubernetes object the spec came from (a Sloth `PrometheusServiceLevel`), whose
+    /// name, namespace and labels a generated PrometheusRule keeps.
+    pub manifest: Option<Manifest>,
 }
+
+impl Spec {
+    /// A spec of no SLOs yet, read from `source`.
+    pub fn new(source: &str) -> Self {
+        Spec {
+            source: source.to_string(),
+            service: String::new(),
+            slos: Vec::new(),
+            manifest: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Manifest {
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub labels: Labels,
+}
+
+/// The compliance window of an SLO whose spec names none, unless `--default-window` says.
+pub const DEFAULT_WINDOW: Window = Window::from_secs(30 * 86_400);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slo {
@@ -285,10 +310,22 @@ impl RawSli {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Alerting {
+    /// The name of the page and ticket burn-rate alerts.
+    pub name: String,
     pub page: AlertPolicy,
     pub ticket: AlertPolicy,
+}
+
+impl Default for Alerting {
+    fn default() -> Self {
+        Self {
+            name: crate::promql::BURN_ALERT.to_string(),
+            page: AlertPolicy::default(),
+            ticket: AlertPolicy::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

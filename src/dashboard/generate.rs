@@ -99,15 +99,22 @@ pub fn dashboard(spec: &Spec, style: LabelStyle) -> Dashboard {
 }
 
 /// A stable uid from the service name: `slo-<service>`, or when that is longer than Grafana
-/// allows, its start and a hash of the whole, so that distinct services keep distinct uids.
+/// allows or holds characters a uid cannot (Sloth's names may have dots), its start with
+/// those characters as `-` and a hash of the whole, so that distinct services keep distinct
+/// uids.
 pub fn uid(service: &str) -> String {
     let uid = format!("slo-{service}");
-    if uid.len() <= UID_MAX_LEN {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if uid.len() <= UID_MAX_LEN && uid.chars().all(allowed) {
         return uid;
     }
     let hash = format!("-{:08x}", fnv1a(uid.as_bytes()));
-    // Service names are ASCII (the spec validates them), so any byte index is a char boundary.
-    format!("{}{hash}", &uid[..UID_MAX_LEN - hash.len()])
+    let start: String = uid
+        .chars()
+        .take(UID_MAX_LEN - hash.len())
+        .map(|c| if allowed(c) { c } else { '-' })
+        .collect();
+    format!("{start}{hash}")
 }
 
 /// FNV-1a, 32 bits: a hash that never changes between Rust versions or platforms.
@@ -426,7 +433,7 @@ impl<'a> SloPanels<'a> {
         let mut alerts = vec![
             format!(
                 "alertname=~\"{}|{}\"",
-                promql::BURN_ALERT,
+                self.slo.alerting.name,
                 promql::ABSENT_ALERT
             ),
             "alertstate=\"firing\"".to_string(),
@@ -662,6 +669,7 @@ mod tests {
         assert!(a.len() <= UID_MAX_LEN && b.len() <= UID_MAX_LEN);
         assert_ne!(a, b);
         assert_eq!(uid("demo-api"), "slo-demo-api");
+        assert_eq!(uid("queue.worker"), "slo-queue-worker-cd9b763f");
     }
 
     #[test]

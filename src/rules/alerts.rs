@@ -71,7 +71,7 @@ fn burn_alert(context: &SloContext, severity: Severity, policy: &AlertPolicy) ->
         spends.join(", or ")
     );
     Rule::Alert {
-        alert: promql::BURN_ALERT.to_string(),
+        alert: slo.alerting.name.clone(),
         expr: promql::burn_alert_query(
             context.style,
             &context.selector,

@@ -15,7 +15,12 @@ use super::{Rule, RuleGroup};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
     RuleFile,
-    PrometheusRule { namespace: String, name: String },
+    PrometheusRule {
+        namespace: String,
+        name: String,
+        /// Labels besides `app.kubernetes.io/managed-by: slo`.
+        labels: Labels,
+    },
 }
 
 /// The YAML text of `groups`, with a header naming the spec they come from.
@@ -42,13 +47,23 @@ pub fn write(
     );
     let indent = match output {
         Output::RuleFile => 0,
-        Output::PrometheusRule { namespace, name } => {
+        Output::PrometheusRule {
+            namespace,
+            name,
+            labels,
+        } => {
             text.push_str(
                 "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n",
             );
             let _ = writeln!(text, "  name: {}", scalar(name));
             let _ = writeln!(text, "  namespace: {}", scalar(namespace));
-            text.push_str("  labels:\n    app.kubernetes.io/managed-by: slo\nspec:\n");
+            let mut labels = labels.clone();
+            labels.insert("app.kubernetes.io/managed-by".to_string(), "slo".to_string());
+            text.push_str("  labels:\n");
+            for (key, value) in &labels {
+                let _ = writeln!(text, "    {}: {}", scalar(key), scalar(value));
+            }
+            text.push_str("spec:\n");
             2
         }
     };

@@ -45,6 +45,13 @@ pub fn timeout(text: &str) -> Result<Window, String> {
         .ok_or_else(|| format!("--timeout: `{text}` is not a positive duration such as 30s or 2m"))
 }
 
+/// `--default-window`: a compliance window slo supports.
+pub fn default_window(text: &str) -> Result<Window, String> {
+    let window = Window::parse(text).map_err(|e| format!("--default-window: {e}"))?;
+    crate::spec::check_compliance_window(window)
+        .map_err(|(message, hint)| format!("--default-window: {message}; {hint}"))
+}
+
 /// `--header 'Name: value'`. The value is marked sensitive and never shown, as it often is a
 /// credential.
 pub fn header(text: &str) -> Result<(HeaderName, HeaderValue), String> {

@@ -24,44 +24,53 @@ use crate::rules;
 /// Taken as typed: clap already checked it.
 pub use crate::cli::CheckFormat;
 
-/// A command, with the spec it reads and everything else it needs, checked.
+/// A command, with the specs it reads (one per service document, in the order read) and
+/// everything else it needs, checked.
 pub enum Command {
-    Validate(Spec),
-    Report(Spec, Report),
-    Check(Spec, Check),
-    GenerateRules(Spec, GenerateRules),
-    GenerateDashboard(Spec, GenerateDashboard),
+    Validate(Vec<Spec>),
+    Report(Vec<Spec>, Report),
+    Check(Vec<Spec>, Check),
+    GenerateRules(Vec<Spec>, GenerateRules),
+    GenerateDashboard(Vec<Spec>, GenerateDashboard),
 }
 
 impl Command {
-    /// Loads the spec, then checks the flags against it.
+    /// Loads the specs, then checks the flags against them.
     pub fn new(cli: Cli) -> Result<Self, Error> {
         Ok(match cli.command {
             crate::cli::Command::Validate(args) => Command::Validate(load(&args.config)?),
             crate::cli::Command::Report(args) => {
-                let spec = load(&args.evaluation.config)?;
-                let report = Report::new(&args, &spec)?;
-                Command::Report(spec, report)
+                let specs = load(&args.evaluation.config)?;
+                let report = Report::new(&args, &specs)?;
+                Command::Report(specs, report)
             }
             crate::cli::Command::Check(args) => {
-                let spec = load(&args.evaluation.config)?;
-                let check = Check::new(&args, &spec)?;
-                Command::Check(spec, check)
+                let specs = load(&args.evaluation.config)?;
+                let check = Check::new(&args, &specs)?;
+                Command::Check(specs, check)
             }
             crate::cli::Command::GenerateRules(args) => {
-                let spec = load(&args.config)?;
-                let rules = GenerateRules::new(args, &spec)?;
-                Command::GenerateRules(spec, rules)
+                let specs = load(&args.config)?;
+                let rules = GenerateRules::new(args, &specs)?;
+                Command::GenerateRules(specs, rules)
             }
             crate::cli::Command::GenerateDashboard(args) => {
-                Command::GenerateDashboard(load(&args.config)?, GenerateDashboard::from(args))
+                let specs = load(&args.config)?;
+                let dashboard = GenerateDashboard::new(args, &specs)?;
+                Command::GenerateDashboard(specs, dashboard)
             }
         })
     }
 }
 
-fn load(config: &ConfigArgs) -> Result<Spec, Error> {
-    Ok(crate::spec::load(&config.config)?)
+/// Reads every `--config`; warnings (such as keys of an imported format that slo does not
+/// read) go to stderr here, at the edge, so that every command shows them once.
+fn load(config: &ConfigArgs) -> Result<Vec<Spec>, Error> {
+    let loaded = crate::spec::load_all(&config.config, config.default_window)?;
+    for warning in &loaded.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(loaded.specs)
 }
 
 /// What `report` and `check` evaluate, when, and against which Prometheus.
@@ -73,10 +82,10 @@ pub struct Evaluation {
 impl Evaluation {
     /// `--at` (default: now, whole seconds), `--slo` (an unknown name is refused with a
     /// did-you-mean), `--warn-below` (a percentage) and the connection flags.
-    pub fn new(args: &EvaluationArgs, spec: &Spec) -> Result<Self, Error> {
+    pub fn new(args: &EvaluationArgs, specs: &[Spec]) -> Result<Self, Error> {
         let options = EvaluationOptions {
             at: args.at.unwrap_or_else(now),
-            slos: select(spec, &args.slos)?,
+            slos: select(specs, &args.slos)?,
             warn_below: percentage(args.warn_below).ok_or_else(|| {
                 Error::Usage(format!(
                     "--warn-below: {} is not a percentage between 0 and 100",
@@ -104,14 +113,14 @@ pub enum ReportFormat {
 }
 
 impl Report {
-    fn new(args: &ReportArgs, spec: &Spec) -> Result<Self, Error> {
+    fn new(args: &ReportArgs, specs: &[Spec]) -> Result<Self, Error> {
         let format = match args.format {
             crate::cli::ReportFormat::Table => ReportFormat::Table { color: use_color() },
             crate::cli::ReportFormat::Json => ReportFormat::Json,
             crate::cli::ReportFormat::Markdown => ReportFormat::Markdown,
         };
         Ok(Report {
-            evaluation: Evaluation::new(&args.evaluation, spec)?,
+            evaluation: Evaluation::new(&args.evaluation, specs)?,
             format,
         })
     }
@@ -132,18 +141,34 @@ pub struct Check {
 impl Check {
     /// Also refuses a burn-rate rule over a window `report` does not measure for an SLO,
     /// before any query.
-    fn new(args: &CheckArgs, spec: &Spec) -> Result<Self, Error> {
+    fn new(args: &CheckArgs, specs: &[Spec]) -> Result<Self, Error> {
         let flags = gate_policy(args)?;
-        let evaluation = Evaluation::new(&args.evaluation, spec)?;
-        let policies = gate::resolve(&evaluation.options.selected(spec), &flags).map_err(|e| {
-            Error::Usage(format!(
-                "--max-burn-rate {window}=...: no burn rate is measured over {window} for \
-                 SLO {}; use one of {}",
-                e.slo,
-                window_list(&e.measured),
-                window = e.window,
-            ))
-        })?;
+        let evaluation = Evaluation::new(&args.evaluation, specs)?;
+        let mut policies = BTreeMap::new();
+        for spec in specs {
+            let resolved =
+                gate::resolve(&evaluation.options.selected(spec), &flags).map_err(|e| {
+                    Error::Usage(format!(
+                        "--max-burn-rate {window}=...: no burn rate is measured over {window} for \
+                         SLO {}; use one of {}",
+                        e.slo,
+                        window_list(&e.measured),
+                        window = e.window,
+                    ))
+                })?;
+            for (name, policy) in resolved {
+                // The gate knows SLOs by name: same-named SLOs of several services must be
+                // held to the same rules.
+                if policies.get(&name).is_some_and(|held| *held != policy) {
+                    return Err(Error::Usage(format!(
+                        "SLO {name} of service {} has other gate rules than an SLO of the same \
+                         name in another service; check each service on its own",
+                        spec.service
+                    )));
+                }
+                policies.insert(name, policy);
+            }
+        }
         let step_summary = (args.format == CheckFormat::Github)
             .then(|| std::env::var_os("GITHUB_STEP_SUMMARY"))
             .flatten()
@@ -196,15 +221,32 @@ pub struct GenerateRules {
 }
 
 impl GenerateRules {
-    fn new(args: GenerateRulesArgs, spec: &Spec) -> Result<Self, Error> {
+    /// A PrometheusRule keeps the name, namespace and labels of the Sloth
+    /// `PrometheusServiceLevel` it was generated from, unless the flags say otherwise.
+    fn new(args: GenerateRulesArgs, specs: &[Spec]) -> Result<Self, Error> {
         let format = match args.format {
             crate::cli::RulesFormat::Prometheus => rules::Output::RuleFile,
             crate::cli::RulesFormat::PrometheusRule => {
-                rules::check_namespace(&args.namespace).map_err(Error::Usage)?;
+                let [spec] = specs else {
+                    return Err(Error::Usage(format!(
+                        "--format prometheus-rule writes one manifest per spec, and the specs \
+                         hold {} services ({}); generate each on its own",
+                        specs.len(),
+                        services(specs)
+                    )));
+                };
+                let manifest = spec.manifest.clone().unwrap_or_default();
+                let namespace = args
+                    .namespace
+                    .or(manifest.namespace)
+                    .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
+                rules::check_namespace(&namespace).map_err(Error::Usage)?;
+                let name = args.name.or(manifest.name);
                 rules::Output::PrometheusRule {
-                    name: rules::manifest_name(&spec.service, args.name.as_deref())
+                    name: rules::manifest_name(&spec.service, name.as_deref())
                         .map_err(Error::Usage)?,
-                    namespace: args.namespace,
+                    namespace,
+                    labels: manifest.labels,
                 }
             }
         };
@@ -227,15 +269,44 @@ pub struct GenerateDashboard {
     pub prometheus_url: String,
 }
 
-impl From<GenerateDashboardArgs> for GenerateDashboard {
-    fn from(args: GenerateDashboardArgs) -> Self {
-        GenerateDashboard {
+impl GenerateDashboard {
+    /// Several services get one dashboard each, so `--output` is then a directory.
+    fn new(args: GenerateDashboardArgs, specs: &[Spec]) -> Result<Self, Error> {
+        if specs.len() > 1 && args.output == std::path::Path::new("-") {
+            return Err(Error::Usage(format!(
+                "the specs hold {} services ({}), one dashboard each: give --output a directory \
+                 to write them in",
+                specs.len(),
+                services(specs)
+            )));
+        }
+        Ok(GenerateDashboard {
             label_style: args.label_style,
             path: args.output,
             provisioning: args.provisioning,
             prometheus_url: args.prometheus_url,
+        })
+    }
+}
+
+/// The namespace of a PrometheusRule when neither the flags nor the spec name one.
+const DEFAULT_NAMESPACE: &str = "monitoring";
+
+/// The files the specs were read from, each once, for a message.
+fn sources(specs: &[Spec]) -> String {
+    let mut sources: Vec<&str> = Vec::new();
+    for spec in specs {
+        if !sources.contains(&spec.source.as_str()) {
+            sources.push(&spec.source);
         }
     }
+    sources.join(", ")
+}
+
+/// `a, b`: the services of the specs, for a message.
+fn services(specs: &[Spec]) -> String {
+    let names: Vec<&str> = specs.iter().map(|s| s.service.as_str()).collect();
+    names.join(", ")
 }
 
 /// `pct` when it is a percentage, 0 to 100.
@@ -255,8 +326,13 @@ fn use_color() -> bool {
 }
 
 /// The names of the SLOs to evaluate, in spec order; `names` empty means all.
-fn select(spec: &Spec, names: &[String]) -> Result<Vec<String>, Error> {
-    let known: Vec<&str> = spec.slos.iter().map(|s| s.name.as_str()).collect();
+fn select(specs: &[Spec], names: &[String]) -> Result<Vec<String>, Error> {
+    let mut known: Vec<&str> = Vec::new();
+    for slo in specs.iter().flat_map(|spec| &spec.slos) {
+        if !known.contains(&slo.name.as_str()) {
+            known.push(&slo.name);
+        }
+    }
     for name in names {
         if !known.contains(&name.as_str()) {
             let hint = match crate::spec::did_you_mean(name, &known) {
@@ -265,7 +341,7 @@ fn select(spec: &Spec, names: &[String]) -> Result<Vec<String>, Error> {
             };
             return Err(Error::Usage(format!(
                 "--slo: no SLO named `{name}` in {}; {hint}",
-                spec.source
+                sources(specs)
             )));
         }
     }
@@ -296,7 +372,7 @@ mod tests {
     fn check(flags: &[&str]) -> Result<Check, Error> {
         Check::new(
             &check_args(flags),
-            &crate::spec::parse(SPEC, "test.yaml").unwrap(),
+            &[crate::spec::parse(SPEC, "test.yaml").unwrap()],
         )
     }
 
@@ -349,9 +425,9 @@ mod tests {
 
     #[test]
     fn unknown_slo_names_are_refused_with_a_suggestion() {
-        let spec = crate::spec::parse(SPEC, "test.yaml").unwrap();
-        assert_eq!(select(&spec, &[]).unwrap(), ["availability"]);
-        let err = select(&spec, &["availabilty".into()])
+        let specs = [crate::spec::parse(SPEC, "test.yaml").unwrap()];
+        assert_eq!(select(&specs, &[]).unwrap(), ["availability"]);
+        let err = select(&specs, &["availabilty".into()])
             .unwrap_err()
             .to_string();
         assert!(err.contains("did you mean `availability`?"), "{err}");

@@ -154,6 +154,12 @@ impl Reader {
         self.errors.push(diagnostic);
     }
 
+    /// A problem that does not stop the spec from being used, such as a field that is ignored.
+    pub fn warn(&mut self, pos: Position, message: impl Into<String>, hint: impl Into<String>) {
+        let diagnostic = self.diagnostic(pos, message.into(), Some(hint.into()));
+        self.warnings.push(diagnostic);
+    }
+
     fn diagnostic(&self, pos: Position, message: String, hint: Option<String>) -> Diagnostic {
         Diagnostic {
             pos: Some(pos),

@@ -55,9 +55,19 @@ impl Value {
 }
 
 /// Parses one YAML document. The error is the parser's message and position.
+#[cfg(test)]
 pub fn parse(text: &str) -> Result<Node, (String, Option<Position>)> {
-    serde_saphyr::from_str::<Node>(text)
-        .map_err(|err| (plain_message(&err), err.location().map(|l| position(&l))))
+    serde_saphyr::from_str::<Node>(text).map_err(|err| parse_error(&err))
+}
+
+/// Parses every document of a `---`-separated stream, skipping empty ones; positions are
+/// those in the whole text.
+pub fn parse_documents(text: &str) -> Result<Vec<Node>, (String, Option<Position>)> {
+    serde_saphyr::from_str_multiple::<Node, Vec<Node>>(text).map_err(|err| parse_error(&err))
+}
+
+fn parse_error(err: &serde_saphyr::Error) -> (String, Option<Position>) {
+    (plain_message(err), err.location().map(|l| position(&l)))
 }
 
 /// The parser's message without its snippet and without its own "line N column M" prefix,

@@ -171,6 +171,21 @@ pub fn invalid_promql(r: &mut Reader, node: &Node, err: &str, hint: impl Into<St
     r.error_hint(node.pos, format!("invalid PromQL: {message}"), hint);
 }
 
+/// An alert name: Prometheus requires a metric name there (`[a-zA-Z_:][a-zA-Z0-9_:]*`).
+pub fn alert_name(r: &mut Reader, node: &Node) -> Option<String> {
+    let name = r.string(node)?;
+    if is_metric_name(&name) {
+        Some(name)
+    } else {
+        r.error_hint(
+            node.pos,
+            format!("`{name}` is not a valid alert name"),
+            "Prometheus alert names are metric names: letters, digits, `_` and `:`, not starting with a digit",
+        );
+        None
+    }
+}
+
 /// A Prometheus label name a user may set: `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`.
 fn is_label_name(s: &str) -> bool {
     let mut chars = s.chars();

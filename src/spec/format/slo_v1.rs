@@ -18,12 +18,7 @@ use crate::spec::reader::{
     Field, Node, Position, Reader, UnknownKeys, Value, peek_string, scalar_text,
 };
 
-const SPEC_VERSION: i64 = 1;
-const DEFAULT_WINDOW: Window = Window::from_secs(30 * 86_400);
-/// The compliance window must hold the longest alerting window (3d) and stay within what a
-/// Prometheus usually retains.
-const MIN_WINDOW: Window = Window::from_secs(3 * 86_400);
-const MAX_WINDOW: Window = Window::from_secs(366 * 86_400);
+pub const SPEC_VERSION: i64 = 1;
 
 const TOP_FIELDS: &[Field] = &[
     Field::required("version"),
@@ -62,7 +57,11 @@ const LATENCY_FIELDS: &[Field] = &[
     Field::optional("group_by"),
 ];
 const RAW_FIELDS: &[Field] = &[Field::required("error_ratio")];
-const ALERTING_FIELDS: &[Field] = &[Field::optional("page"), Field::optional("ticket")];
+const ALERTING_FIELDS: &[Field] = &[
+    Field::optional("name"),
+    Field::optional("page"),
+    Field::optional("ticket"),
+];
 const ALERT_FIELDS: &[Field] = &[
     Field::optional("enabled"),
     Field::optional("labels"),
@@ -73,19 +72,16 @@ const GATE_FIELDS: &[Field] = &[
     Field::optional("max_burn_rate"),
 ];
 
-/// Reads one spec document; as the format is ours, an unknown key is an error.
-pub fn read(root: &Node, source: &str) -> Result<Spec, Vec<Diagnostic>> {
+/// Reads one spec document; as the format is ours, an unknown key is an error. SLOs
+/// without `window:` get `default_window`.
+pub fn read(root: &Node, source: &str, default_window: Window) -> Result<Spec, Vec<Diagnostic>> {
     let mut r = Reader::new(UnknownKeys::Reject);
-    let spec = spec(&mut r, root, source);
+    let spec = spec(&mut r, root, source, default_window);
     r.finish(spec).map(|read| read.value)
 }
 
-fn spec(r: &mut Reader, root: &Node, source: &str) -> Spec {
-    let mut spec = Spec {
-        source: source.to_string(),
-        service: String::new(),
-        slos: Vec::new(),
-    };
+fn spec(r: &mut Reader, root: &Node, source: &str, default_window: Window) -> Spec {
+    let mut spec = Spec::new(source);
     if root.value == Value::Null {
         r.error_hint(
             root.pos,
@@ -122,7 +118,7 @@ fn spec(r: &mut Reader, root: &Node, source: &str) -> Spec {
             _ => format!("slos[{index}]"),
         };
         r.within(label, |r| {
-            if let Some(slo) = slo(r, item, &top_labels, top_gate.as_ref()) {
+            if let Some(slo) = slo(r, item, &top_labels, top_gate.as_ref(), default_window) {
                 spec.slos.push(slo);
             }
             let Some(name) = peek_string(item, "name") else {
@@ -154,14 +150,20 @@ fn slo_list<'a>(r: &mut Reader, node: &'a Node) -> Option<&'a [Node]> {
     Some(items)
 }
 
-fn slo(r: &mut Reader, node: &Node, top_labels: &Labels, top_gate: Option<&Gate>) -> Option<Slo> {
+fn slo(
+    r: &mut Reader,
+    node: &Node,
+    top_labels: &Labels,
+    top_gate: Option<&Gate>,
+    default_window: Window,
+) -> Option<Slo> {
     let fields = r.mapping(node, SLO_FIELDS)?;
     let name = r.field(&fields, "name", name).flatten();
     let description = r.field(&fields, "description", Reader::string).flatten();
     let objective = r.field(&fields, "objective", objective).flatten();
     let window = r
         .field(&fields, "window", compliance_window)
-        .unwrap_or(Some(DEFAULT_WINDOW));
+        .unwrap_or(Some(default_window));
     let mut labels = top_labels.clone();
     labels.extend(r.field(&fields, "labels", prom::labels).unwrap_or_default());
     let sli = r.field(&fields, "sli", sli).flatten();
@@ -189,7 +191,7 @@ fn slo(r: &mut Reader, node: &Node, top_labels: &Labels, top_gate: Option<&Gate>
 /// A group_by label that generated series also get from the spec (`labels:`, alert
 /// labels) or from slo itself would be overwritten with one value for every group, and
 /// Prometheus fails such rules: "vector contains metrics with the same labelset".
-fn check_group_labels(
+pub(super) fn check_group_labels(
     r: &mut Reader,
     pos: Position,
     sli: &Sli,
@@ -285,23 +287,33 @@ fn objective(r: &mut Reader, node: &Node) -> Option<Objective> {
 
 fn compliance_window(r: &mut Reader, node: &Node) -> Option<Window> {
     let window = prom::duration(r, node)?;
+    match check_compliance_window(window) {
+        Ok(window) => Some(window),
+        Err((message, hint)) => {
+            r.error_hint(node.pos, message, hint);
+            None
+        }
+    }
+}
+
+/// The compliance window must hold the longest alerting window (3d), stay within what a
+/// Prometheus usually retains, and be whole minutes; the error is a message and a hint.
+pub fn check_compliance_window(window: Window) -> Result<Window, (String, String)> {
+    const MIN_WINDOW: Window = Window::from_secs(3 * 86_400);
+    const MAX_WINDOW: Window = Window::from_secs(366 * 86_400);
     if window < MIN_WINDOW || window > MAX_WINDOW {
-        r.error_hint(
-            node.pos,
+        return Err((
             format!("a compliance window of {window} is not supported"),
             format!("use a window from {MIN_WINDOW} to {MAX_WINDOW}, e.g. 7d, 28d or 30d"),
-        );
-        return None;
+        ));
     }
     if window.duration().as_millis() % 60_000 != 0 {
-        r.error_hint(
-            node.pos,
+        return Err((
             format!("{window} is not a whole number of minutes"),
-            "use a window such as 30d",
-        );
-        return None;
+            "use a window such as 30d".to_string(),
+        ));
     }
-    Some(window)
+    Ok(window)
 }
 
 fn sli(r: &mut Reader, node: &Node) -> Option<Sli> {
@@ -425,6 +437,11 @@ fn raw(r: &mut Reader, node: &Node) -> Option<RawSli> {
 /// PromQL with `{{window}}` where the range goes, checked with the shortest window in it.
 fn error_ratio_query(r: &mut Reader, node: &Node) -> Option<RawSli> {
     let text = r.string(node)?;
+    raw_sli(r, node, text)
+}
+
+/// `text`, written at `node`, as a raw SLI: it must have the placeholder and parse.
+pub(super) fn raw_sli(r: &mut Reader, node: &Node, text: String) -> Option<RawSli> {
     if !text.contains(WINDOW_PLACEHOLDER) {
         r.error_hint(
             node.pos,
@@ -456,6 +473,9 @@ fn alerting(r: &mut Reader, node: &Node) -> Alerting {
     let Some(fields) = r.mapping(node, ALERTING_FIELDS) else {
         return alerting;
     };
+    if let Some(name) = r.field(&fields, "name", prom::alert_name).flatten() {
+        alerting.name = name;
+    }
     if let Some(page) = r.field(&fields, "page", alert_policy) {
         alerting.page = page;
     }
