@@ -406,7 +406,7 @@ fn query(r: &mut Reader, node: &Node) -> Option<String> {
         r.error(node.pos, "the query is required");
         return None;
     }
-    let Some(ours) = with_our_placeholder(&text) else {
+    let Some(ours) = with_window_as(&text, WINDOW_PLACEHOLDER) else {
         r.error_hint(
             node.pos,
             "template must contain the {{ .window }} variable",
@@ -414,8 +414,9 @@ fn query(r: &mut Reader, node: &Node) -> Option<String> {
         );
         return None;
     };
-    if let Some(start) = ours.find("{{") {
-        let action: String = ours[start..].chars().take_while(|&c| c != '}').collect();
+    let others = with_window_as(&text, "").unwrap_or_default();
+    if let Some(start) = others.find("{{") {
+        let action: String = others[start..].chars().take_while(|&c| c != '}').collect();
         r.error_hint(
             node.pos,
             format!("unknown template action `{action}}}}}`"),
@@ -436,9 +437,9 @@ fn query(r: &mut Reader, node: &Node) -> Option<String> {
     Some(ours)
 }
 
-/// `text` with every `{{.window}}` (any spacing inside the braces) written as our
-/// `{{window}}`; `None` when it has none.
-fn with_our_placeholder(text: &str) -> Option<String> {
+/// `text` with every `{{.window}}` (any spacing inside the braces) written as `window`
+/// (our `{{window}}`, say); `None` when it has none.
+fn with_window_as(text: &str, window: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let mut found = false;
@@ -452,7 +453,7 @@ fn with_our_placeholder(text: &str) -> Option<String> {
             .and_then(|s| s.strip_prefix("}}"));
         match closing {
             Some(tail) => {
-                out.push_str(WINDOW_PLACEHOLDER);
+                out.push_str(window);
                 found = true;
                 rest = tail;
             }
@@ -572,13 +573,14 @@ mod tests {
 
     #[test]
     fn the_window_placeholder_may_have_spaces_inside_its_braces() {
+        let ours = |text| with_window_as(text, WINDOW_PLACEHOLDER);
         assert_eq!(
-            with_our_placeholder("rate(x[{{.window}}]) / rate(y[{{  .window }}])").as_deref(),
+            ours("rate(x[{{.window}}]) / rate(y[{{  .window }}])").as_deref(),
             Some("rate(x[{{window}}]) / rate(y[{{window}}])")
         );
-        assert_eq!(with_our_placeholder("rate(x[5m])"), None);
+        assert_eq!(ours("rate(x[5m])"), None);
         assert_eq!(
-            with_our_placeholder("{{.other}} {{.window}}").as_deref(),
+            ours("{{.other}} {{.window}}").as_deref(),
             Some("{{.other}} {{window}}")
         );
     }
