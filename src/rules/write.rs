@@ -58,7 +58,10 @@ pub fn write(
             let _ = writeln!(text, "  name: {}", scalar(name));
             let _ = writeln!(text, "  namespace: {}", scalar(namespace));
             let mut labels = labels.clone();
-            labels.insert("app.kubernetes.io/managed-by".to_string(), "slo".to_string());
+            labels.insert(
+                "app.kubernetes.io/managed-by".to_string(),
+                "slo".to_string(),
+            );
             text.push_str("  labels:\n");
             for (key, value) in &labels {
                 let _ = writeln!(text, "    {}: {}", scalar(key), scalar(value));

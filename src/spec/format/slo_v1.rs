@@ -307,7 +307,7 @@ pub fn check_compliance_window(window: Window) -> Result<Window, (String, String
             format!("use a window from {MIN_WINDOW} to {MAX_WINDOW}, e.g. 7d, 28d or 30d"),
         ));
     }
-    if window.duration().as_millis() % 60_000 != 0 {
+    if !window.duration().as_millis().is_multiple_of(60_000) {
         return Err((
             format!("{window} is not a whole number of minutes"),
             "use a window such as 30d".to_string(),

@@ -268,7 +268,7 @@ fn objective(r: &mut Reader, node: &Node) -> Option<Objective> {
     if value <= 0.0 || value > 100.0 {
         r.error(
             node.pos,
-            format!("objective must be above 0 and at most 100, got {value}"),
+            format!("must be above 0 and at most 100, got {value}"),
         );
         None
     } else if value == 100.0 {
@@ -296,7 +296,9 @@ fn labels(r: &mut Reader, node: &Node) -> Labels {
     if let Value::Map(entries) = &node.value {
         for (key, value) in entries {
             if labels.get(&key.name).is_some_and(String::is_empty) {
-                r.at(&key.name, |r| r.error(value.pos, "the label value is required"));
+                r.at(&key.name, |r| {
+                    r.error(value.pos, "the label value is required")
+                });
             }
         }
     }
