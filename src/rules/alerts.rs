@@ -189,4 +189,19 @@ mod tests {
         spec.slos[0].alerting.ticket.enabled = false;
         assert!(alerts(&spec).rules.is_empty());
     }
+
+    #[test]
+    fn burn_alerts_carry_the_specs_alert_name() {
+        let mut spec = spec(&[("x", RATIO)]);
+        spec.slos[0].alerting.name = "CheckoutBudgetBurn".to_string();
+        let group = run(alert_group, &spec, LabelStyle::Sloth);
+        assert_eq!(
+            alert_names(&group),
+            [
+                ("CheckoutBudgetBurn", "page"),
+                ("CheckoutBudgetBurn", "ticket"),
+                (promql::ABSENT_ALERT, "ticket")
+            ]
+        );
+    }
 }

@@ -616,6 +616,29 @@ mod tests {
     }
 
     #[test]
+    fn the_alert_name_defaults_to_slo_error_budget_burn_and_must_be_a_metric_name() {
+        let spec = |alerting: &str| {
+            crate::spec::parse(
+                &format!(
+                    "version: 1\nservice: s\nslos:\n  - name: a\n    objective: 99\n    \
+                     sli: {{raw: {{error_ratio: 'sum(rate(e[{{{{window}}}}]))'}}}}\n    {alerting}\n"
+                ),
+                "test.yaml",
+            )
+        };
+        let name = |alerting| spec(alerting).unwrap().slos[0].alerting.name.clone();
+        assert_eq!(name(""), "SLOErrorBudgetBurn");
+        assert_eq!(name("alerting: {name: CheckoutBurn}"), "CheckoutBurn");
+        let err = spec("alerting: {name: checkout burn}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("alerting.name: `checkout burn` is not a valid alert name"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn group_by_labels_set_on_generated_series_are_rejected() {
         let spec = |group: &str, labels: &str| {
             crate::spec::parse(
