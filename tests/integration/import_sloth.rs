@@ -324,3 +324,60 @@ fn sloth_style_error_ratios_from_5m_to_3d_equal_sloths_own_expressions() {
     }
     assert_eq!(compared, 21);
 }
+
+#[test]
+fn a_report_over_several_services_names_each_rows_service() {
+    let from = END - 3 * DAY - HOUR;
+    let grid = Grid::uniform(from, END, 5 * MINUTE);
+    let mut data = DataBuilder::new();
+    data.counter_rate("jobs_run_total", &[], &grid, &[], |_| 1.0);
+    data.counter_rate("jobs_failed_total", &[], &grid, &[], |_| 0.001);
+    for route in ["/a", "/b"] {
+        data.counter_rate(
+            "gateway_requests_total",
+            &[("route", route), ("status", "200")],
+            &grid,
+            &[],
+            |_| 2.0,
+        );
+        data.counter_rate(
+            "gateway_requests_total",
+            &[("route", route), ("status", "503")],
+            &grid,
+            &[],
+            |_| 0.001,
+        );
+    }
+    let prom = Prometheus::start(&data.build().openmetrics());
+    let out = SloRun::new()
+        .args(["report", "--format", "json", "--default-window", "3d"])
+        .args(["--config", &fixture("multi.yml")])
+        .prometheus(&prom)
+        .at(crate::harness::scenarios::END_RFC3339)
+        .run();
+    out.status(exit::OK);
+    let rows: Vec<(String, String, String)> = out.json()["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+            (
+                text(&row["service"]),
+                text(&row["slo"]),
+                text(&row["labels"]["route"]),
+            )
+        })
+        .collect();
+    let row = |service: &str, slo: &str, route: &str| {
+        (service.to_string(), slo.to_string(), route.to_string())
+    };
+    assert_eq!(
+        rows,
+        [
+            row("queue.worker", "Job-Success", ""),
+            row("edge", "gateway-availability", "/a"),
+            row("edge", "gateway-availability", "/b"),
+        ]
+    );
+}
