@@ -493,6 +493,7 @@ fn prometheus_with_rules() -> Prometheus {
     let depths = depths(&rules);
     let data = scenarios::two_handlers()
         .merge(scenarios::latency())
+        .merge(scenarios::database())
         .openmetrics();
     let start = |blocks: &[TempDir]| {
         blocks
