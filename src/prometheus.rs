@@ -7,6 +7,7 @@
 //! another origin are not followed, and once the server is known unreachable no further query
 //! is sent.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -53,7 +54,8 @@ pub struct Answer {
 /// How much of one answer is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Bytes of one response body (`--max-response-bytes`).
+    /// Bytes of the response bodies held at once, together (`--max-response-bytes`): a
+    /// bound on memory whatever `--concurrency` is.
     pub max_response_bytes: u64,
     /// Series in one answer (`--max-series`).
     pub max_series: usize,
@@ -88,6 +90,8 @@ pub struct Client {
     auth: Arc<Auth>,
     limits: Limits,
     in_flight: Arc<Semaphore>,
+    /// Bytes of the bodies being read or parsed now, by every clone.
+    buffered: Arc<AtomicU64>,
     /// Set by the first query that finds the server unreachable (refused, DNS, TLS); every
     /// later query fails with it at once instead of knocking again.
     unreachable: Arc<OnceLock<QueryError>>,
@@ -142,6 +146,7 @@ impl Client {
             auth: Arc::new(connection.auth),
             limits: connection.limits,
             in_flight: Arc::new(Semaphore::new(connection.concurrency.max(1))),
+            buffered: Arc::new(AtomicU64::new(0)),
             unreachable: Arc::new(OnceLock::new()),
         })
     }
@@ -209,26 +214,40 @@ impl Client {
                 ),
             )));
         }
-        let body = self.read_body(&mut response).await?;
+        let mut held = Held {
+            buffered: &self.buffered,
+            bytes: 0,
+        };
+        let body = self.read_body(&mut response, &mut held).await?;
         interpret(status, &body, self.limits.max_series, &self.shown_url)
     }
 
-    /// The body, read as it streams in, up to `--max-response-bytes`.
-    async fn read_body(&self, response: &mut reqwest::Response) -> Result<Vec<u8>, Failure> {
+    /// The body, read as it streams in, within `--max-response-bytes` for all the bodies
+    /// held at once; `held` accounts for this one until it is dropped.
+    async fn read_body(
+        &self,
+        response: &mut reqwest::Response,
+        held: &mut Held<'_>,
+    ) -> Result<Vec<u8>, Failure> {
         let cap = self.limits.max_response_bytes;
-        let too_large = || {
+        let too_large = |this_body_alone: bool| {
+            let why = if this_body_alone {
+                "answered with more than"
+            } else {
+                "sent answers that, read at once, exceeded"
+            };
             Failure::Final(QueryError::new(
                 QueryErrorKind::Unusable,
                 format!(
-                    "{} answered with more than {} (--max-response-bytes); narrow the query \
-                     or raise the limit",
+                    "{} {why} {} (--max-response-bytes, a bound on the answers held at once); \
+                     narrow the query, lower --concurrency or raise the limit",
                     self.shown_url,
                     size_text(cap)
                 ),
             ))
         };
         if response.content_length().is_some_and(|len| len > cap) {
-            return Err(too_large());
+            return Err(too_large(true));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response
@@ -236,8 +255,8 @@ impl Client {
             .await
             .map_err(|e| self.transport_failure(e))?
         {
-            if (body.len() + chunk.len()) as u64 > cap {
-                return Err(too_large());
+            if !held.add(chunk.len() as u64, cap) {
+                return Err(too_large(held.bytes > cap));
             }
             body.extend_from_slice(&chunk);
         }
@@ -269,6 +288,26 @@ impl Client {
                 format!("cannot reach {url}: {}", root_cause(error)),
             ))
         }
+    }
+}
+
+/// One body's share of the bytes all bodies hold at once; given back when dropped.
+struct Held<'a> {
+    buffered: &'a AtomicU64,
+    bytes: u64,
+}
+
+impl Held<'_> {
+    /// Counts `more` bytes; false when that takes all bodies together over `cap`.
+    fn add(&mut self, more: u64, cap: u64) -> bool {
+        self.bytes += more;
+        self.buffered.fetch_add(more, Ordering::SeqCst) + more <= cap
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.buffered.fetch_sub(self.bytes, Ordering::SeqCst);
     }
 }
 
@@ -325,7 +364,7 @@ fn redact_url(url: &reqwest::Url) -> String {
 /// `64 MiB` for a whole number of KiB, MiB or GiB, else `N bytes`.
 pub fn size_text(bytes: u64) -> String {
     for (unit, size) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-        if bytes >= size && bytes % size == 0 {
+        if bytes >= size && bytes.is_multiple_of(size) {
             return format!("{} {unit}", bytes / size);
         }
     }
@@ -658,6 +697,26 @@ mod tests {
             answer_of(502, "<html>", 1),
             Err(Failure::Transient(_))
         ));
+    }
+
+    #[test]
+    fn bodies_held_at_once_share_one_limit() {
+        let buffered = AtomicU64::new(0);
+        let mut a = Held {
+            buffered: &buffered,
+            bytes: 0,
+        };
+        assert!(a.add(6, 10));
+        {
+            let mut b = Held {
+                buffered: &buffered,
+                bytes: 0,
+            };
+            assert!(!b.add(5, 10));
+        }
+        assert!(a.add(4, 10));
+        drop(a);
+        assert_eq!(buffered.load(Ordering::SeqCst), 0);
     }
 
     #[test]
