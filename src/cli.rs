@@ -99,9 +99,10 @@ pub struct PrometheusArgs {
         long,
         env = "SLO_PROMETHEUS_TOKEN",
         hide_env_values = true,
-        hide = true,
-        conflicts_with = "basic_auth_user"
+        hide = true
     )]
+    // Not `conflicts_with = "basic_auth_user"`: clap counts an empty SLO_PROMETHEUS_TOKEN as
+    // given, and empty means no token. Settings refuse a real token with basic auth.
     pub bearer_token: Option<String>,
     /// User name for HTTP basic auth.
     #[arg(long, env = "SLO_PROMETHEUS_USER")]
@@ -121,6 +122,12 @@ pub struct PrometheusArgs {
     /// PEM file of a CA certificate to trust, for a Prometheus behind a private CA.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Refuse an answer larger than this (bytes, or with KiB, MiB, GiB).
+    #[arg(long, default_value = "64MiB", value_name = "SIZE", value_parser = Checked(flags::byte_size))]
+    pub max_response_bytes: u64,
+    /// Refuse an answer with more series than this.
+    #[arg(long, default_value_t = 10_000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_series: u32,
 }
 
 /// Which SLOs to evaluate, and when.
@@ -139,6 +146,12 @@ pub struct EvaluationArgs {
     /// Status `at_risk` when less than this percentage of the error budget remains.
     #[arg(long, default_value_t = 25.0, value_name = "PCT")]
     pub warn_below: f64,
+    /// Give up on every SLO not evaluated after this long overall (e.g. 2m) [default: none].
+    #[arg(long, value_name = "DURATION", value_parser = Checked(flags::deadline))]
+    pub deadline: Option<Window>,
+    /// Make an SLO an error when Prometheus warns about an answer (e.g. a partial response).
+    #[arg(long)]
+    pub fail_on_warnings: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

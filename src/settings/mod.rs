@@ -83,6 +83,8 @@ impl Evaluation {
                     args.warn_below
                 ))
             })? / 100.0,
+            deadline: args.deadline,
+            fail_on_warnings: args.fail_on_warnings,
         };
         Ok(Evaluation {
             options,
