@@ -1,6 +1,7 @@
 //! `slo`: SLO definitions in; trustworthy numbers, Prometheus rules and Grafana dashboards out.
 //!
 //! Layers, each depending only on those above it:
+//! - [`sanitize`]: outside text made safe to show, used by every layer that shows it.
 //! - [`spec`]: read and validate `slo.yaml` into the [`model`].
 //! - [`promql`]: every query and series name, in one place.
 //! - the commands' cores: `prometheus` (HTTP client), `report`, `gate`, `rules`, `dashboard`.
@@ -21,6 +22,7 @@ pub mod prometheus;
 pub mod promql;
 pub mod report;
 pub mod rules;
+pub mod sanitize;
 pub mod settings;
 pub mod spec;
 pub mod timestamp;
