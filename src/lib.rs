@@ -10,6 +10,9 @@
 //! - the edge: [`cli`] (what the user typed), [`settings`] (the typed, checked values made
 //!   from it, once) and [`app`], which wires settings, work, renderer and writing.
 
+// Output goes through `output::destination` and `output::console`, which cannot panic.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod app;
 pub mod cli;
 pub mod dashboard;

@@ -1,3 +1,6 @@
+// Output goes through `slo::output`, whose writes cannot panic.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 use std::process::ExitCode;
 
 use slo::Outcome;
