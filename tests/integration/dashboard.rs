@@ -476,6 +476,7 @@ fn prometheus_with_rules() -> Prometheus {
     let depths = depths(&rules);
     let data = scenarios::two_handlers()
         .merge(scenarios::latency())
+        .merge(scenarios::database())
         .openmetrics();
     let mut levels = Vec::new();
     for level in 0..=depths.iter().copied().max().unwrap() {

@@ -204,10 +204,12 @@ fn python_sources_compile() {
 
 /// The files under `stack/grafana/provisioning` written by hand; `stack/generate.sh` writes
 /// every other one.
-const HAND_WRITTEN_PROVISIONING: [&str; 3] = [
+const HAND_WRITTEN_PROVISIONING: [&str; 5] = [
     "datasources/loki.yaml",
     "dashboards/logs.yaml",
     "dashboards/logs/demo-api-logs.json",
+    "dashboards/resources.yaml",
+    "dashboards/resources/demo-api-resources.json",
 ];
 
 /// Every file under `dir`, relative to it, sorted.
