@@ -17,6 +17,7 @@ pub use reader::did_you_mean;
 pub use yaml::Position;
 
 use crate::model::Spec;
+use crate::sanitize::Visible;
 
 /// One problem in a spec.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,14 +52,15 @@ impl fmt::Display for SpecError {
             }
             write!(f, ": ")?;
             if let Some(slo) = &d.slo {
-                write!(f, "slo {slo}: ")?;
+                write!(f, "slo {}: ", Visible(slo))?;
             }
             if !d.field.is_empty() {
                 write!(f, "{}: ", d.field)?;
             }
-            write!(f, "{}", d.message)?;
+            // Messages quote the file's own text, which may hold controls or line breaks.
+            write!(f, "{}", Visible(&d.message))?;
             if let Some(hint) = &d.hint {
-                write!(f, "\n  hint: {hint}")?;
+                write!(f, "\n  hint: {}", Visible(hint))?;
             }
         }
         Ok(())

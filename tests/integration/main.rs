@@ -8,6 +8,7 @@ mod check_faults;
 mod ci_examples;
 mod dashboard;
 mod harness_selftest;
+mod hostile_output;
 mod hostile_source;
 mod report;
 mod report_faults;
