@@ -1,6 +1,6 @@
 //! Where the stack lives and what it listens on. Each value comes from its flag or
-//! environment variable (the ones `stack/local.sh` read), then, for the ports, from the
-//! state file of the running stack, then from the default.
+//! environment variable, then, for the ports, from the state file of the running stack,
+//! then from the default.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
