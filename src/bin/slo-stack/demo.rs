@@ -136,9 +136,9 @@ pub fn demo(args: &DemoArgs, mut settings: Settings, http: &Http) -> Result<()> 
             .arg("--output")
             .arg(&settings.rules),
     )?;
-    if Command::new("promtool").arg("--version").output().is_ok() {
+    if let Some(promtool) = stack::find_program(&["promtool"]) {
         succeeded(
-            Command::new("promtool")
+            Command::new(promtool)
                 .args(["check", "rules"])
                 .arg(&settings.rules),
         )?;
@@ -161,8 +161,10 @@ pub fn demo(args: &DemoArgs, mut settings: Settings, http: &Http) -> Result<()> 
         "starting the stack, then failing {}% of requests",
         args.error_ratio * 100.0
     ));
-    let _down = Down(&settings);
+    // After `up`, which stops what it started itself if it fails (and must not stop a stack
+    // that was already running).
     stack::up(&settings, http)?;
+    let _down = Down(&settings);
     let error_ratio = ("error_ratio".to_string(), Value::from(args.error_ratio));
     let faults = stack::fault(&settings, http, &[error_ratio])?;
     println!("faults: {faults}");

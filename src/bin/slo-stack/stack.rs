@@ -59,7 +59,8 @@ struct Programs {
     node_exporter: Option<PathBuf>,
 }
 
-fn find_program(names: &[&str]) -> Option<PathBuf> {
+/// The first of `names` that is an executable file on PATH.
+pub fn find_program(names: &[&str]) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
