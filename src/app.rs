@@ -1,64 +1,100 @@
-//! Wires each parsed command to the library: load the spec, do the work, write the output.
-
-use std::process::ExitCode;
+//! Wires each command's settings to the library: the work, then the renderer, then writing.
 
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::{
-    CheckArgs, CheckFormat, Cli, Command, ConfigArgs, GenerateDashboardArgs, GenerateRulesArgs,
-    ReportArgs, ReportFormat, RulesFormat,
-};
-use crate::error::{Error, exit};
-use crate::model::{Sli, Slo, Spec};
-use crate::{dashboard, gate, output, report, rules, spec};
+use crate::error::Error;
+use crate::interface::Outcome;
+use crate::model::Spec;
+use crate::output::{check, report as report_output};
+use crate::settings::{self, CheckFormat, Command, ReportFormat};
+use crate::{dashboard, gate, output, report, rules};
 
-pub fn run(cli: Cli) -> Result<ExitCode, Error> {
-    match cli.command {
-        Command::Validate(args) => validate(&args.config),
-        Command::Report(args) => report(&args),
-        Command::Check(args) => check(&args),
-        Command::GenerateRules(args) => generate_rules(&args),
-        Command::GenerateDashboard(args) => generate_dashboard(&args),
+pub fn run(command: Command) -> Result<Outcome, Error> {
+    match command {
+        Command::Validate(spec) => {
+            write_text(Path::new(STDOUT), &output::validate::render(&spec))?;
+            Ok(Outcome::Success)
+        }
+        Command::Report(spec, settings) => report(&spec, &settings),
+        Command::Check(spec, settings) => check(&spec, &settings),
+        Command::GenerateRules(spec, settings) => generate_rules(&spec, &settings),
+        Command::GenerateDashboard(spec, settings) => generate_dashboard(&spec, &settings),
     }
 }
 
-fn load(config: &ConfigArgs) -> Result<Spec, Error> {
-    Ok(spec::load(&config.config)?)
-}
-
-fn generate_rules(args: &GenerateRulesArgs) -> Result<ExitCode, Error> {
-    let spec = load(&args.config)?;
-    let output = match args.format {
-        RulesFormat::Prometheus => rules::Output::RuleFile,
-        RulesFormat::PrometheusRule => {
-            rules::check_namespace(&args.namespace).map_err(Error::Usage)?;
-            rules::Output::PrometheusRule {
-                namespace: args.namespace.clone(),
-                name: rules::manifest_name(&spec.service, args.name.as_deref())
-                    .map_err(Error::Usage)?,
-            }
-        }
-    };
-    let groups = rules::generate(&spec, args.label_style);
-    write_output(&args.output, |out| {
-        rules::write(out, groups, &spec.source, &output)
+fn generate_rules(spec: &Spec, settings: &settings::GenerateRules) -> Result<Outcome, Error> {
+    let groups = rules::generate(spec, settings.label_style);
+    write_output(&settings.path, |out| {
+        rules::write(out, groups, &spec.source, &settings.format)
     })?;
-    Ok(ExitCode::from(exit::OK))
+    Ok(Outcome::Success)
 }
 
-fn generate_dashboard(args: &GenerateDashboardArgs) -> Result<ExitCode, Error> {
-    let spec = load(&args.config)?;
-    let board = dashboard::dashboard(&spec, args.label_style);
+fn generate_dashboard(
+    spec: &Spec,
+    settings: &settings::GenerateDashboard,
+) -> Result<Outcome, Error> {
+    let board = dashboard::dashboard(spec, settings.label_style);
     let json = dashboard::to_json(&board);
-    write_text(&args.output, &json)?;
-    if let Some(dir) = &args.provisioning {
+    write_text(&settings.path, &json)?;
+    if let Some(dir) = &settings.provisioning {
         let uid = dashboard::uid(&spec.service);
-        for file in dashboard::provisioning_files(&uid, &json, &args.prometheus_url) {
+        for file in dashboard::provisioning_files(&uid, &json, &settings.prometheus_url) {
             write_creating_dirs(&dir.join(&file.path), &file.contents)?;
         }
     }
-    Ok(ExitCode::from(exit::OK))
+    Ok(Outcome::Success)
+}
+
+/// Prints what could be evaluated on stdout, and warnings and failures on stderr.
+fn report(spec: &Spec, settings: &settings::Report) -> Result<Outcome, Error> {
+    let evaluation = &settings.evaluation;
+    let report = report::evaluate_blocking(spec, &evaluation.options, &evaluation.client)?;
+    print_warnings(&report);
+    // When nothing could be evaluated, stdout stays empty: no half document for a script to
+    // mistake for a result.
+    if report.rows().next().is_some() {
+        let text = match settings.format {
+            ReportFormat::Table { color } => report_output::table::render(&report, color),
+            ReportFormat::Json => report_output::json::render(&report),
+            ReportFormat::Markdown => report_output::markdown::render(&report),
+        };
+        write_text(Path::new(STDOUT), &text)?;
+    }
+    for error in report.errors() {
+        eprintln!("error: {error}");
+    }
+    Ok(Outcome::of_report(&report))
+}
+
+/// Evaluates exactly as `report` does, holds each row to its policy and writes the verdict.
+fn check(spec: &Spec, settings: &settings::Check) -> Result<Outcome, Error> {
+    let evaluation = &settings.evaluation;
+    let report = report::evaluate_blocking(spec, &evaluation.options, &evaluation.client)?;
+    let verdict = gate::apply(&report, &settings.policies, settings.allow_no_data);
+    print_warnings(&report);
+    let text = match settings.format {
+        CheckFormat::Text => check::text::render(&verdict),
+        CheckFormat::Github => check::github::render(&verdict),
+        CheckFormat::Json => check::json::render(&report, &verdict),
+    };
+    write_text(Path::new(STDOUT), &text)?;
+    if let Some(path) = &settings.junit {
+        let xml = check::junit::render(&verdict, &spec.service, report.evaluated_at);
+        write_text(path, &xml)?;
+    }
+    if let Some(path) = &settings.step_summary {
+        let markdown = check::github::step_summary(&verdict, &report);
+        append(path, &markdown)?;
+    }
+    Ok(Outcome::of_verdict(verdict.verdict()))
+}
+
+fn print_warnings(report: &report::Report) {
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
 }
 
 /// Standard output, where a path is expected.
@@ -112,125 +148,4 @@ fn output_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
         path.display().to_string()
     };
     move |source| Error::Output { path, source }
-}
-
-fn validate(config: &ConfigArgs) -> Result<ExitCode, Error> {
-    let spec = load(config)?;
-    println!(
-        "{}: valid, service {}, {} SLO{}",
-        spec.source,
-        spec.service,
-        spec.slos.len(),
-        if spec.slos.len() == 1 { "" } else { "s" }
-    );
-    for slo in &spec.slos {
-        println!("  {}", summary(slo));
-    }
-    Ok(ExitCode::from(exit::OK))
-}
-
-/// Prints what could be evaluated on stdout, and warnings and failures on stderr; exit 3 when
-/// any selected SLO could not be evaluated.
-fn report(args: &ReportArgs) -> Result<ExitCode, Error> {
-    let spec = load(&args.evaluation.config)?;
-    let options = report::EvaluationOptions::from_args(&args.evaluation, &spec)?;
-    let report = report::evaluate_blocking(&spec, &options, &args.evaluation.prometheus)?;
-    for warning in &report.warnings {
-        eprintln!("warning: {warning}");
-    }
-    // When nothing could be evaluated, stdout stays empty: no half document for a script to
-    // mistake for a result.
-    if report.rows().next().is_some() {
-        let text = match args.format {
-            ReportFormat::Table => output::table::render(&report, output::table::use_color()),
-            ReportFormat::Json => output::json::render(&report),
-            ReportFormat::Markdown => output::markdown::render(&report),
-        };
-        write_text(Path::new(STDOUT), &text)?;
-    }
-    let mut failed = false;
-    for error in report.errors() {
-        eprintln!("error: {error}");
-        failed = true;
-    }
-    Ok(ExitCode::from(if failed {
-        exit::DATA_SOURCE
-    } else {
-        exit::OK
-    }))
-}
-
-/// Evaluates exactly as `report` does, holds each row to its policy, prints the verdict and
-/// exits with the gate's code. Every usage problem (flags, `--slo`, burn-rate windows) is
-/// found before the first query.
-fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
-    let spec = load(&args.evaluation.config)?;
-    let flags = gate::policy_from_flags(args.min_budget_remaining, &args.max_burn_rates)?;
-    let options = report::EvaluationOptions::from_args(&args.evaluation, &spec)?;
-    let policies = gate::resolve(&options.selected(&spec), &flags)?;
-    let report = report::evaluate_blocking(&spec, &options, &args.evaluation.prometheus)?;
-    let verdict = gate::apply(&report, &policies, args.allow_no_data);
-    for warning in &report.warnings {
-        eprintln!("warning: {warning}");
-    }
-    let text = match args.format {
-        CheckFormat::Text => output::gate::render_text(&verdict),
-        CheckFormat::Github => output::github::render(&verdict),
-        CheckFormat::Json => output::gate::render_json(&report, &verdict),
-    };
-    write_text(Path::new(STDOUT), &text)?;
-    if let Some(path) = &args.junit {
-        let xml = output::junit::render(&verdict, &spec.service, report.evaluated_at);
-        write_text(path, &xml)?;
-    }
-    if args.format == CheckFormat::Github
-        && let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
-    {
-        let markdown = format!(
-            "{}{}",
-            output::github::step_summary(&verdict),
-            output::markdown::render(&report)
-        );
-        append(Path::new(&path), &markdown)?;
-    }
-    Ok(ExitCode::from(verdict.exit_code()))
-}
-
-/// One line describing an SLO, e.g. `availability: 99.5% over 30d, ratio of errors, by handler`.
-fn summary(slo: &Slo) -> String {
-    let kind = match &slo.sli {
-        Sli::Ratio(r) => match r.events {
-            crate::model::RatioEvents::Errors(_) => "ratio of errors to total",
-            crate::model::RatioEvents::Good(_) => "ratio of good to total",
-        }
-        .to_string(),
-        Sli::Latency(l) => format!(
-            "latency at or under {}s",
-            crate::promql::number(l.threshold)
-        ),
-        Sli::Raw(_) => "raw error-ratio query".to_string(),
-    };
-    let mut line = format!(
-        "{}: {}% over {}, {kind}",
-        slo.name,
-        crate::promql::number(slo.objective.percent()),
-        slo.window
-    );
-    let group_by = slo.sli.group_by();
-    if !group_by.is_empty() {
-        line.push_str(&format!(", per {}", group_by.join(", ")));
-    }
-    let alerts: Vec<&str> = [
-        ("page", slo.alerting.page.enabled),
-        ("ticket", slo.alerting.ticket.enabled),
-    ]
-    .iter()
-    .filter(|(_, on)| *on)
-    .map(|(name, _)| *name)
-    .collect();
-    line.push_str(&match alerts.as_slice() {
-        [] => ", no alerts".to_string(),
-        names => format!(", {} alerts", names.join(" and ")),
-    });
-    line
 }

@@ -1,18 +1,16 @@
-//! The command line, as clap derives it.
+//! The command line, as clap derives it: what the user typed. [`crate::settings`] turns it
+//! into the values the commands work with.
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use reqwest::header::{HeaderName, HeaderValue};
 
+use crate::interface::exit_codes_help;
+use crate::model::Window;
 use crate::promql::LabelStyle;
-
-const EXIT_CODES: &str = "\
-Exit codes (every command):
-  0  success; for `check`, every selected SLO was evaluated and passed
-  1  `check`: at least one SLO failed its policy
-  2  invalid usage or invalid spec (or an output file that cannot be written)
-  3  the data source failed: Prometheus unreachable, an HTTP or query error,
-     or no data where data is required";
+use crate::settings::flags::{self, Checked};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -20,20 +18,27 @@ Exit codes (every command):
     version,
     about = "SLOs as code: validate slo.yaml, report error budgets from Prometheus, gate CI, \
              and generate Prometheus rules and Grafana dashboards",
-    after_help = EXIT_CODES
+    after_help = exit_codes_help()
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
+impl Cli {
+    /// The process's arguments; on a usage error clap prints it and exits 2.
+    pub fn from_env() -> Cli {
+        Cli::parse()
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the spec and its PromQL; print one line per SLO.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit_codes_help())]
     Validate(ValidateArgs),
     /// Query Prometheus and print SLI, error budget and burn rates per SLO.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit_codes_help())]
     Report(ReportArgs),
     /// The CI error-budget gate: exit 0 only when every selected SLO was evaluated and passed.
     ///
@@ -42,13 +47,13 @@ pub enum Command {
     /// that cannot be evaluated, or has no data, is an ERROR, never a pass. When some SLOs
     /// fail their policy and others cannot be evaluated, the exit code is 1: a known failure
     /// is never hidden behind the retryable 3.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit_codes_help())]
     Check(CheckArgs),
     /// Write Prometheus recording rules and multiwindow multi-burn-rate alerts.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit_codes_help())]
     GenerateRules(GenerateRulesArgs),
     /// Write a Grafana dashboard (and provisioning files) for the generated rules.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit_codes_help())]
     GenerateDashboard(GenerateDashboardArgs),
 }
 
@@ -78,14 +83,14 @@ pub struct PrometheusArgs {
     )]
     pub prometheus_url: String,
     /// Give up on a query after this long (Prometheus duration, e.g. 30s, 2m).
-    #[arg(long, default_value = "30s")]
-    pub timeout: String,
+    #[arg(long, default_value = "30s", value_parser = Checked(flags::timeout))]
+    pub timeout: Window,
     /// Queries in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
     /// Extra HTTP header, `Name: value` (repeatable), e.g. `X-Scope-OrgID: tenant-1`.
-    #[arg(long = "header", value_name = "NAME: VALUE")]
-    pub headers: Vec<String>,
+    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = Checked(flags::header))]
+    pub headers: Vec<(HeaderName, HeaderValue)>,
     /// File holding a bearer token.
     #[arg(long, value_name = "FILE", conflicts_with = "basic_auth_user")]
     pub bearer_token_file: Option<PathBuf>,
@@ -126,8 +131,8 @@ pub struct EvaluationArgs {
     #[command(flatten)]
     pub prometheus: PrometheusArgs,
     /// Evaluate at this instant (RFC 3339 or Unix seconds) instead of now.
-    #[arg(long)]
-    pub at: Option<String>,
+    #[arg(long, value_parser = Checked(flags::at))]
+    pub at: Option<f64>,
     /// Only this SLO (repeatable).
     #[arg(long = "slo", value_name = "NAME")]
     pub slos: Vec<String>,
@@ -169,8 +174,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PCT")]
     pub min_budget_remaining: Option<f64>,
     /// Fail when the burn rate over WINDOW exceeds FACTOR, e.g. `1h=14.4` (repeatable).
-    #[arg(long = "max-burn-rate", value_name = "WINDOW=FACTOR")]
-    pub max_burn_rates: Vec<String>,
+    #[arg(
+        long = "max-burn-rate",
+        value_name = "WINDOW=FACTOR",
+        value_parser = Checked(flags::max_burn_rate)
+    )]
+    pub max_burn_rates: Vec<(Window, f64)>,
     /// Pass SLOs that have no data (no events in the compliance window, or in a window a
     /// burn-rate rule names) instead of failing them with exit 3.
     #[arg(long)]
@@ -225,4 +234,22 @@ pub struct GenerateDashboardArgs {
     /// URL of the provisioned Prometheus datasource.
     #[arg(long, default_value = "http://localhost:9090")]
     pub prometheus_url: String,
+}
+
+/// Kept here so that the core's [`LabelStyle`] does not depend on clap.
+impl ValueEnum for LabelStyle {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[LabelStyle::Native, LabelStyle::Sloth]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            LabelStyle::Native => PossibleValue::new("native")
+                .help("`slo_service`, `slo_name`, `slo_window`, `slo_info`"),
+            LabelStyle::Sloth => PossibleValue::new("sloth").help(
+                "Sloth's names (`sloth_id`, `sloth_service`, `sloth_slo`, `sloth_window`, \
+                 `sloth_slo_info`), so Sloth's Grafana dashboards work on these rules unchanged",
+            ),
+        })
+    }
 }

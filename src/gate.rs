@@ -3,65 +3,16 @@
 //! Fails closed: a row passes only when every rule was checked against a known number and
 //! held, or when the only gap is missing data and the user allowed that (`--allow-no-data`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::error::{Error, exit};
-use crate::model::{GatePolicy, Labels, Slo, Window, measured_windows, tidy, window_list};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{GatePolicy, Labels, Slo, Window, measured_windows, tidy};
 use crate::report::{Report, SloEvaluation, SloStatus, Status};
 
 /// Percent of the error budget that must remain when neither flags nor spec say otherwise:
 /// an SLO fails once it has overspent its budget.
 pub const DEFAULT_MIN_BUDGET_REMAINING: f64 = 0.0;
-
-/// The policy given by `--min-budget-remaining` and `--max-burn-rate`, checked for
-/// well-formedness; whether each window is measured depends on the SLO (see [`resolve`]).
-pub fn policy_from_flags(
-    min_budget_remaining: Option<f64>,
-    max_burn_rates: &[String],
-) -> Result<GatePolicy, Error> {
-    if let Some(pct) = min_budget_remaining
-        && !(0.0..=100.0).contains(&pct)
-    {
-        return Err(Error::Usage(format!(
-            "--min-budget-remaining must be a percentage from 0 to 100, got {pct}"
-        )));
-    }
-    let mut max_burn_rate = BTreeMap::new();
-    for text in max_burn_rates {
-        let (window, factor) = parse_max_burn_rate(text)?;
-        if max_burn_rate.insert(window, factor).is_some() {
-            return Err(Error::Usage(format!(
-                "--max-burn-rate names the window {window} more than once"
-            )));
-        }
-    }
-    Ok(GatePolicy {
-        min_budget_remaining,
-        max_burn_rate,
-    })
-}
-
-/// `WINDOW=FACTOR`, e.g. `1h=14.4`.
-fn parse_max_burn_rate(text: &str) -> Result<(Window, f64), Error> {
-    let usage = |why: String| {
-        Error::Usage(format!(
-            "--max-burn-rate `{text}`: {why} (expected WINDOW=FACTOR, e.g. 1h=14.4)"
-        ))
-    };
-    let (window, factor) = text.split_once('=').ok_or_else(|| usage("no `=`".into()))?;
-    let window = Window::parse(window.trim())
-        .map_err(|err| usage(format!("`{}` is not a duration: {err}", window.trim())))?;
-    let factor: f64 = factor
-        .trim()
-        .parse()
-        .map_err(|_| usage(format!("`{}` is not a number", factor.trim())))?;
-    if !(factor.is_finite() && factor > 0.0) {
-        return Err(usage(format!(
-            "the factor must be a positive number, got {factor}"
-        )));
-    }
-    Ok((window, factor))
-}
 
 /// One rule an SLO is held to, with its threshold.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -121,8 +72,11 @@ pub struct SloPolicy {
 /// The rules each selected SLO is held to: the spec's `gate:` (already merged global <-
 /// per SLO) with the flags over it. Every SLO is held to a minimum remaining budget
 /// ([`DEFAULT_MIN_BUDGET_REMAINING`] unless set). A burn-rate window that `report` does not
-/// measure for an SLO is a usage error: silently skipping the rule would pass the gate.
-pub fn resolve(slos: &[&Slo], flags: &GatePolicy) -> Result<BTreeMap<String, SloPolicy>, Error> {
+/// measure for an SLO is refused: silently skipping the rule would pass the gate.
+pub fn resolve(
+    slos: &[&Slo],
+    flags: &GatePolicy,
+) -> Result<BTreeMap<String, SloPolicy>, UnmeasuredWindow> {
     let mut rules = BTreeMap::new();
     for slo in slos {
         let policy = slo.gate.merged_with(flags);
@@ -134,12 +88,11 @@ pub fn resolve(slos: &[&Slo], flags: &GatePolicy) -> Result<BTreeMap<String, Slo
         for (&window, &factor) in &policy.max_burn_rate {
             let measured = measured_windows(slo.window);
             if !measured.contains(&window) {
-                return Err(Error::Usage(format!(
-                    "--max-burn-rate {window}=...: no burn rate is measured over {window} for \
-                     SLO {}; use one of {}",
-                    slo.name,
-                    window_list(&measured)
-                )));
+                return Err(UnmeasuredWindow {
+                    slo: slo.name.clone(),
+                    window,
+                    measured,
+                });
             }
             slo_rules.push(Rule::MaxBurnRate { window, factor });
         }
@@ -152,6 +105,15 @@ pub fn resolve(slos: &[&Slo], flags: &GatePolicy) -> Result<BTreeMap<String, Slo
         );
     }
     Ok(rules)
+}
+
+/// A burn-rate rule over a window no burn rate is measured over for the SLO.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnmeasuredWindow {
+    pub slo: String,
+    pub window: Window,
+    /// The windows that are measured for the SLO.
+    pub measured: BTreeSet<Window>,
 }
 
 /// One rule applied to one row.
@@ -169,7 +131,8 @@ impl RuleResult {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
     Fail,
@@ -258,14 +221,6 @@ impl GateResult {
             Verdict::Error
         } else {
             Verdict::Pass
-        }
-    }
-
-    pub fn exit_code(&self) -> u8 {
-        match self.verdict() {
-            Verdict::Pass => exit::OK,
-            Verdict::Fail => exit::POLICY_FAILED,
-            Verdict::Error => exit::DATA_SOURCE,
         }
     }
 }
@@ -407,6 +362,7 @@ fn no_data_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interface::report::QueryErrorKind;
     use crate::model::{Objective, RawSli, Sli};
     use crate::report::EvaluationError;
 
@@ -429,9 +385,11 @@ mod tests {
         }
     }
 
-    fn flags(min: Option<f64>, burn: &[&str]) -> Result<GatePolicy, Error> {
-        let burn: Vec<String> = burn.iter().map(|s| s.to_string()).collect();
-        policy_from_flags(min, &burn)
+    fn flags(min: Option<f64>, burn: &[(&str, f64)]) -> GatePolicy {
+        GatePolicy {
+            min_budget_remaining: min,
+            max_burn_rate: burn.iter().map(|(window, f)| (w(window), *f)).collect(),
+        }
     }
 
     /// A row with `remaining` of the budget left (a fraction) and the given burn rates.
@@ -476,6 +434,7 @@ mod tests {
             outcome: Err(EvaluationError {
                 slo: slo.into(),
                 query: "up".into(),
+                kind: QueryErrorKind::Unreachable,
                 message: "connection refused".into(),
             }),
         }
@@ -518,52 +477,6 @@ mod tests {
         result.rows.into_iter().next().unwrap()
     }
 
-    // ---- flags ----
-
-    #[test]
-    fn max_burn_rate_flags_parse_into_windows_and_factors() {
-        let policy = flags(Some(25.0), &["1h=14.4", "6h=6", " 3d = 1 "]).unwrap();
-        assert_eq!(policy.min_budget_remaining, Some(25.0));
-        assert_eq!(
-            policy.max_burn_rate,
-            BTreeMap::from([(w("1h"), 14.4), (w("6h"), 6.0), (w("3d"), 1.0)])
-        );
-    }
-
-    #[test]
-    fn malformed_max_burn_rate_flags_are_usage_errors() {
-        for bad in [
-            "1h", "=3", "1x=2", "1h=", "1h=abc", "1h=0", "1h=-1", "1h=inf", "1h=NaN", "",
-        ] {
-            match flags(None, &[bad]) {
-                Err(Error::Usage(message)) => {
-                    assert!(message.contains("--max-burn-rate"), "{bad}: {message}")
-                }
-                other => panic!("{bad:?} gave {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn a_window_named_twice_is_a_usage_error_not_a_silent_override() {
-        assert!(matches!(
-            flags(None, &["1h=14.4", "60m=10"]),
-            Err(Error::Usage(m)) if m.contains("more than once")
-        ));
-    }
-
-    #[test]
-    fn min_budget_remaining_outside_0_to_100_is_a_usage_error() {
-        for bad in [-1.0, 100.5, f64::NAN, f64::INFINITY] {
-            assert!(
-                matches!(flags(Some(bad), &[]), Err(Error::Usage(_))),
-                "{bad}"
-            );
-        }
-        assert!(flags(Some(0.0), &[]).is_ok());
-        assert!(flags(Some(100.0), &[]).is_ok());
-    }
-
     // ---- policy resolution ----
 
     #[test]
@@ -587,7 +500,7 @@ mod tests {
             vec![min(10.0), max("1h", 14.4), max("6h", 6.0)]
         );
 
-        let overridden = resolve(&[&a], &flags(Some(50.0), &["1h=2", "1d=3"]).unwrap()).unwrap();
+        let overridden = resolve(&[&a], &flags(Some(50.0), &[("1h", 2.0), ("1d", 3.0)])).unwrap();
         assert_eq!(
             overridden["a"].rules,
             vec![min(50.0), max("1h", 2.0), max("6h", 6.0), max("1d", 3.0)]
@@ -597,29 +510,21 @@ mod tests {
     #[test]
     fn a_burn_rate_window_report_does_not_measure_is_a_usage_error() {
         let a = slo("a", "30d", GatePolicy::default());
-        let err = resolve(&[&a], &flags(None, &["2h=5"]).unwrap()).unwrap_err();
-        match err {
-            Error::Usage(m) => {
-                assert!(m.contains("2h") && m.contains("SLO a"), "{m}");
-                assert!(m.contains("5m, 1h, 6h, 1d, 3d, 30d"), "{m}");
-            }
-            other => panic!("{other:?}"),
-        }
+        let err = resolve(&[&a], &flags(None, &[("2h", 5.0)])).unwrap_err();
+        assert_eq!((err.slo.as_str(), err.window), ("a", w("2h")));
+        assert_eq!(err.measured, measured_windows(w("30d")));
     }
 
     #[test]
     fn the_compliance_window_is_measured_but_only_for_slos_that_have_it() {
         let a = slo("a", "30d", GatePolicy::default());
         let b = slo("b", "28d", GatePolicy::default());
-        let thirty_days = flags(None, &["30d=1"]).unwrap();
+        let thirty_days = flags(None, &[("30d", 1.0)]);
         assert_eq!(
             resolve(&[&a], &thirty_days).unwrap()["a"].rules,
             vec![min(0.0), max("30d", 1.0)]
         );
-        assert!(matches!(
-            resolve(&[&a, &b], &thirty_days),
-            Err(Error::Usage(m)) if m.contains("SLO b")
-        ));
+        assert_eq!(resolve(&[&a, &b], &thirty_days).unwrap_err().slo, "b");
     }
 
     // ---- verdicts ----
@@ -798,7 +703,7 @@ mod tests {
                 &result.rows[0].unevaluated,
                 Some(Unevaluated::EvaluationError(m)) if m.contains("connection refused")
             ));
-            assert_eq!(result.exit_code(), exit::DATA_SOURCE);
+            assert_eq!(result.verdict(), Verdict::Error);
         }
     }
 
@@ -814,8 +719,8 @@ mod tests {
         let result = gate(false);
         assert_eq!(result.rows.len(), 1);
         assert_eq!(result.rows[0].verdict, Verdict::Error);
-        assert_eq!(result.exit_code(), exit::DATA_SOURCE);
-        assert_eq!(gate(true).exit_code(), exit::OK);
+        assert_eq!(result.verdict(), Verdict::Error);
+        assert_eq!(gate(true).verdict(), Verdict::Pass);
     }
 
     #[test]
@@ -849,7 +754,7 @@ mod tests {
         assert_eq!(verdicts, vec![("/a", Verdict::Pass), ("/b", Verdict::Fail)]);
     }
 
-    // ---- exit codes ----
+    // ---- the verdict on a whole report ----
 
     fn mixed(evaluations: Vec<SloEvaluation>) -> GateResult {
         let names: Vec<String> = evaluations.iter().map(|e| e.slo.clone()).collect();
@@ -859,18 +764,12 @@ mod tests {
     }
 
     #[test]
-    fn exit_0_only_when_every_slo_was_evaluated_and_passed() {
+    fn a_pass_only_when_every_slo_was_evaluated_and_passed() {
         let ok = |n: &str| rows(n, vec![status(n, Some(0.5), &[])]);
         let result = mixed(vec![ok("a"), ok("b")]);
-        assert_eq!(
-            (result.verdict(), result.exit_code()),
-            (Verdict::Pass, exit::OK)
-        );
+        assert_eq!(result.verdict(), Verdict::Pass);
         let result = mixed(vec![ok("a"), failed("b")]);
-        assert_eq!(
-            (result.verdict(), result.exit_code()),
-            (Verdict::Error, exit::DATA_SOURCE)
-        );
+        assert_eq!(result.verdict(), Verdict::Error);
     }
 
     #[test]
@@ -880,7 +779,7 @@ mod tests {
             rows("b", vec![status("b", Some(-1.0), &[])]),
             rows("c", vec![status("c", Some(0.5), &[])]),
         ]);
-        assert_eq!(result.exit_code(), exit::POLICY_FAILED);
+        assert_eq!(result.verdict(), Verdict::Fail);
         assert_eq!(
             (
                 result.count(Verdict::Pass),
@@ -894,6 +793,6 @@ mod tests {
     #[test]
     fn nothing_gated_is_not_a_pass() {
         let result = mixed(vec![]);
-        assert_eq!(result.exit_code(), exit::DATA_SOURCE);
+        assert_eq!(result.verdict(), Verdict::Error);
     }
 }

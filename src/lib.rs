@@ -4,20 +4,26 @@
 //! - [`spec`]: read and validate `slo.yaml` into the [`model`].
 //! - [`promql`]: every query and series name, in one place.
 //! - the commands' cores: `prometheus` (HTTP client), `report`, `gate`, `rules`, `dashboard`.
-//! - output formats, and [`app`], which wires a parsed command line to the rest.
+//! - [`interface`]: exit codes and the JSON documents, the contract scripts rely on.
+//! - [`output`]: each command's renderings.
+//! - the edge: [`cli`] (what the user typed), [`settings`] (the typed, checked values made
+//!   from it, once) and [`app`], which wires settings, work, renderer and writing.
 
 pub mod app;
 pub mod cli;
 pub mod dashboard;
 pub mod error;
 pub mod gate;
+pub mod interface;
 pub mod model;
 pub mod output;
 pub mod prometheus;
 pub mod promql;
 pub mod report;
 pub mod rules;
+pub mod settings;
 pub mod spec;
 pub mod timestamp;
 
-pub use error::{Error, exit};
+pub use error::Error;
+pub use interface::{Outcome, exit};

@@ -1,14 +1,14 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use slo::Outcome;
 
 fn main() -> ExitCode {
-    let cli = slo::cli::Cli::parse();
-    match slo::app::run(cli) {
-        Ok(code) => code,
+    let cli = slo::cli::Cli::from_env();
+    match slo::settings::Command::new(cli).and_then(slo::app::run) {
+        Ok(outcome) => outcome.into(),
         Err(err) => {
             eprintln!("error: {err}");
-            err.exit_code()
+            Outcome::of_error(&err).into()
         }
     }
 }

@@ -1,19 +1,17 @@
 //! A client for Prometheus' instant-query API, and anything serving it (Mimir, Cortex, Thanos).
 //!
-//! Failures come back as one-line messages for the caller to attach to the SLO and query they
-//! belong to. Secrets (bearer token, basic-auth password, header values, credentials in the
-//! URL) never appear in them.
+//! Failures come back as a kind and a one-line message for the caller to attach to the SLO and
+//! query they belong to. Secrets (bearer token, basic-auth password, header values,
+//! credentials in the URL) never appear in them.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use tokio::sync::Semaphore;
 
-use crate::cli::PrometheusArgs;
-use crate::error::Error;
+use crate::interface::report::QueryErrorKind;
 use crate::model::{Labels, Window};
 
 /// Attempts per query when the failure may be transient (connection error, HTTP 5xx).
@@ -39,6 +37,21 @@ pub struct Answer {
     pub warnings: Vec<String>,
 }
 
+/// How to reach Prometheus, as the settings layer checked it.
+pub struct Connection {
+    /// The API's base URL, possibly with a path prefix such as `/prometheus`.
+    pub base_url: reqwest::Url,
+    /// Per attempt; a Window for its Prometheus-style text (`30s`, `1m30s`).
+    pub timeout: Window,
+    /// Queries in flight at once.
+    pub concurrency: usize,
+    /// Sent with every query; values marked sensitive.
+    pub headers: HeaderMap,
+    pub auth: Auth,
+    /// Certificates to trust besides the system's.
+    pub ca_certs: Option<Vec<reqwest::Certificate>>,
+}
+
 /// Cheap to clone; clones share the connection pool and the concurrency limit.
 #[derive(Clone)]
 pub struct Client {
@@ -52,7 +65,7 @@ pub struct Client {
     in_flight: Arc<Semaphore>,
 }
 
-enum Auth {
+pub enum Auth {
     None,
     Bearer(String),
     Basic {
@@ -61,96 +74,51 @@ enum Auth {
     },
 }
 
+/// Why a query failed, in words that name neither the query nor any secret.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct QueryError {
+    pub kind: QueryErrorKind,
+    pub message: String,
+}
+
+impl QueryError {
+    fn new(kind: QueryErrorKind, message: String) -> Self {
+        QueryError { kind, message }
+    }
+}
+
 /// Whether another attempt may succeed.
 enum Failure {
-    Transient(String),
-    Final(String),
+    Transient(QueryError),
+    Final(QueryError),
 }
 
 impl Client {
-    /// Builds the client from the command line: reads token, password and CA files, checks
-    /// the URL, timeout and headers. Every problem is a usage error (exit 2).
-    pub fn from_args(args: &PrometheusArgs) -> Result<Client, Error> {
-        let base = reqwest::Url::parse(args.prometheus_url.trim())
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "--prometheus-url: `{}` is not an http(s) URL",
-                    redact_url_text(&args.prometheus_url)
-                ))
-            })?;
-        let timeout = Window::parse(&args.timeout)
-            .ok()
-            .filter(|w| !w.duration().is_zero())
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "--timeout: `{}` is not a positive duration such as 30s or 2m",
-                    args.timeout
-                ))
-            })?;
-        let mut headers = HeaderMap::new();
-        for header in &args.headers {
-            let (name, value) = parse_header(header)?;
-            headers.append(name, value);
-        }
-        let auth = if let Some(file) = &args.bearer_token_file {
-            Auth::Bearer(read_secret(file, "--bearer-token-file")?)
-        } else if let Some(token) = args.bearer_token.as_deref().map(str::trim)
-            // An empty SLO_PROMETHEUS_TOKEN means no token, not an empty one.
-            && !token.is_empty()
-        {
-            Auth::Bearer(token.to_string())
-        } else if let Some(user) = &args.basic_auth_user {
-            let password = match &args.basic_auth_password_file {
-                Some(file) => Some(read_secret(file, "--basic-auth-password-file")?),
-                None => args.basic_auth_password.clone(),
-            };
-            Auth::Basic {
-                user: user.clone(),
-                password,
-            }
-        } else {
-            Auth::None
-        };
-        let mut builder = reqwest::Client::builder().default_headers(headers);
-        if let Some(path) = &args.ca_cert {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::Usage(format!("--ca-cert: cannot read {}: {e}", path.display()))
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .ok()
-                .filter(|c| !c.is_empty())
-                .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--ca-cert: {} holds no PEM certificate",
-                        path.display()
-                    ))
-                })?;
+    /// Fails only when the TLS setup refuses the connection's certificates.
+    pub fn new(connection: Connection) -> Result<Client, reqwest::Error> {
+        let mut builder = reqwest::Client::builder().default_headers(connection.headers);
+        if let Some(certs) = connection.ca_certs {
             builder = builder.tls_certs_merge(certs);
         }
-        let http = builder
-            .build()
-            .map_err(|e| Error::Usage(format!("cannot set up the HTTP client: {e}")))?;
-        let concurrency = usize::from(args.concurrency.max(1));
         Ok(Client {
-            http,
-            query_url: query_url(&base),
-            shown_url: redact_url(&base),
-            timeout,
-            auth: Arc::new(auth),
-            in_flight: Arc::new(Semaphore::new(concurrency)),
+            http: builder.build()?,
+            query_url: query_url(&connection.base_url),
+            shown_url: redact_url(&connection.base_url),
+            timeout: connection.timeout,
+            auth: Arc::new(connection.auth),
+            in_flight: Arc::new(Semaphore::new(connection.concurrency.max(1))),
         })
     }
 
     /// Runs `promql` as an instant query at `at` (Unix seconds). At most `--concurrency`
     /// queries are in flight at once; connection errors and 5xx answers are retried.
-    pub async fn query(&self, promql: &str, at: f64) -> Result<Answer, String> {
+    pub async fn query(&self, promql: &str, at: f64) -> Result<Answer, QueryError> {
         let _permit = self
             .in_flight
             .acquire()
             .await
-            .map_err(|_| "the query pool was closed".to_string())?;
+            .expect("the client never closes its semaphore");
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
@@ -161,8 +129,9 @@ impl Client {
                     backoff *= 2;
                     attempt += 1;
                 }
-                Err(Failure::Transient(message)) => {
-                    return Err(format!("{message} (gave up after {ATTEMPTS} attempts)"));
+                Err(Failure::Transient(error)) => {
+                    let message = format!("{error} (gave up after {ATTEMPTS} attempts)");
+                    return Err(QueryError::new(error.kind, message));
                 }
                 Err(Failure::Final(message)) => return Err(message),
             }
@@ -191,8 +160,9 @@ impl Client {
             .await
             .map_err(|e| self.transport_failure(e))?;
         let parsed: Result<ApiResponse, _> = serde_json::from_str(&body);
-        let http_failure = |detail: String| {
+        let http_failure = |kind: QueryErrorKind, detail: String| {
             let message = format!("{} answered HTTP {status}: {detail}", self.shown_url);
+            let message = QueryError::new(kind, message);
             if status.is_server_error() {
                 Failure::Transient(message)
             } else {
@@ -200,21 +170,41 @@ impl Client {
             }
         };
         match parsed {
-            Ok(api) if api.status == "error" => Err(http_failure(format!(
-                "query failed ({}): {}",
-                api.error_type.as_deref().unwrap_or("unknown error type"),
-                api.error.as_deref().unwrap_or("no message")
+            Ok(api) if api.status == "error" => {
+                let error_type = api.error_type.as_deref().unwrap_or("unknown error type");
+                Err(http_failure(
+                    QueryErrorKind::Api {
+                        error_type: error_type.to_string(),
+                    },
+                    format!(
+                        "query failed ({error_type}): {}",
+                        api.error.as_deref().unwrap_or("no message")
+                    ),
+                ))
+            }
+            _ if !status.is_success() => Err(http_failure(
+                QueryErrorKind::HttpStatus {
+                    status: status.as_u16(),
+                },
+                excerpt(&body),
+            )),
+            Ok(api) if api.status == "success" => read_data(api).map_err(|message| {
+                Failure::Final(QueryError::new(QueryErrorKind::Decode, message))
+            }),
+            Ok(api) => Err(Failure::Final(QueryError::new(
+                QueryErrorKind::Decode,
+                format!(
+                    "{} answered with status `{}`, expected `success`",
+                    self.shown_url, api.status
+                ),
             ))),
-            _ if !status.is_success() => Err(http_failure(excerpt(&body))),
-            Ok(api) if api.status == "success" => read_data(api).map_err(Failure::Final),
-            Ok(api) => Err(Failure::Final(format!(
-                "{} answered with status `{}`, expected `success`",
-                self.shown_url, api.status
-            ))),
-            Err(e) => Err(Failure::Final(format!(
-                "{} did not answer with Prometheus API JSON ({e}); the body starts: {}",
-                self.shown_url,
-                excerpt(&body)
+            Err(e) => Err(Failure::Final(QueryError::new(
+                QueryErrorKind::Decode,
+                format!(
+                    "{} did not answer with Prometheus API JSON ({e}); the body starts: {}",
+                    self.shown_url,
+                    excerpt(&body)
+                ),
             ))),
         }
     }
@@ -223,10 +213,16 @@ impl Client {
         let url = &self.shown_url;
         if error.is_timeout() {
             let limit = self.timeout;
-            Failure::Final(format!("no answer from {url} within {limit} (--timeout)"))
+            Failure::Final(QueryError::new(
+                QueryErrorKind::Timeout,
+                format!("no answer from {url} within {limit} (--timeout)"),
+            ))
         } else {
             // Connection refused, reset, DNS or TLS failures: the chain of causes says which.
-            Failure::Transient(format!("cannot reach {url}: {}", root_cause(error)))
+            Failure::Transient(QueryError::new(
+                QueryErrorKind::Unreachable,
+                format!("cannot reach {url}: {}", root_cause(error)),
+            ))
         }
     }
 }
@@ -261,47 +257,6 @@ fn redact_url(url: &reqwest::Url) -> String {
     shown.set_query(None);
     shown.set_fragment(None);
     shown.to_string().trim_end_matches('/').to_string()
-}
-
-/// For a URL that did not parse: drop anything that looks like `user:password@`, then any
-/// query or fragment.
-fn redact_url_text(text: &str) -> String {
-    let shown = match text.rsplit_once('@') {
-        Some((before, host)) => match before.split_once("://") {
-            Some((scheme, _)) => format!("{scheme}://***@{host}"),
-            None => format!("***@{host}"),
-        },
-        None => text.to_string(),
-    };
-    match shown.split_once(['?', '#']) {
-        Some((before, _)) => format!("{before}?***"),
-        None => shown,
-    }
-}
-
-/// `Name: value`. The value is marked sensitive and never shown, as it often is a credential.
-fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue), Error> {
-    let invalid = |why: &str| {
-        let name = text.split_once(':').map_or("", |(n, _)| n.trim());
-        Error::Usage(format!("--header `{name}`: {why}; expected `Name: value`"))
-    };
-    let (name, value) = text.split_once(':').ok_or_else(|| invalid("no colon"))?;
-    let name = HeaderName::from_bytes(name.trim().as_bytes())
-        .map_err(|_| invalid("not a valid header name"))?;
-    let mut value = HeaderValue::from_str(value.trim())
-        .map_err(|_| invalid("the value holds characters a header cannot carry"))?;
-    value.set_sensitive(true);
-    Ok((name, value))
-}
-
-fn read_secret(path: &Path, flag: &str) -> Result<String, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Usage(format!("{flag}: cannot read {}: {e}", path.display())))?;
-    let secret = text.trim();
-    if secret.is_empty() {
-        return Err(Error::Usage(format!("{flag}: {} is empty", path.display())));
-    }
-    Ok(secret.to_string())
 }
 
 /// The first characters of a body, on one line.
@@ -453,16 +408,6 @@ mod tests {
         assert_eq!(redact_url(&url), "https://h/prom");
         let url = reqwest::Url::parse("https://h/prom?api_key=s3cret#s3cret").unwrap();
         assert_eq!(redact_url(&url), "https://h/prom");
-        assert_eq!(
-            redact_url_text("ht!tp://me:pa?s3cret@h/?key=s3cret"),
-            "ht!tp://***@h/?***"
-        );
-        assert_eq!(redact_url_text("ht!tp://me:s3cret@h"), "ht!tp://***@h");
-        let err = parse_header("X-Token s3cret").unwrap_err().to_string();
-        assert!(!err.contains("s3cret"), "{err}");
-        let (name, value) = parse_header("X-Scope-OrgID: tenant-1").unwrap();
-        assert_eq!(name.as_str(), "x-scope-orgid");
-        assert!(value.is_sensitive());
     }
 
     #[test]

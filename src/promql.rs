@@ -8,7 +8,7 @@ use std::fmt::Write;
 use crate::model::{BurnRateAlert, LatencySli, RatioEvents, Sli, Slo, Window};
 
 /// Which family of label and series names generated rules and dashboards use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LabelStyle {
     /// `slo_service`, `slo_name`, `slo_window`, `slo_info`.
     #[default]

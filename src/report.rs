@@ -4,19 +4,16 @@
 //! # Using it from another command (`slo check`)
 //!
 //! ```ignore
-//! let spec = slo::spec::load(&args.evaluation.config.config)?;
-//! // Err only before any query: a bad --at, --slo, --warn-below or Prometheus flag (exit 2).
-//! let options = EvaluationOptions::from_args(&args.evaluation, &spec)?;
-//! let report = slo::report::evaluate_blocking(&spec, &options, &args.evaluation.prometheus)?;
+//! // The settings layer checks the flags against the spec and builds the client (exit 2).
+//! let evaluation = slo::settings::Evaluation::new(&args.evaluation, &spec)?;
+//! let report = slo::report::evaluate_blocking(&spec, &evaluation.options, &evaluation.client)?;
 //! for warning in &report.warnings { eprintln!("warning: {warning}"); }
 //! for row in report.rows() { /* one SloStatus per SLO, or per group of a grouped SLO */ }
 //! for error in report.errors() { /* SLOs that could not be evaluated: exit 3 */ }
 //! ```
 //!
-//! Inside a runtime, the same in three steps: [`EvaluationOptions::from_args`],
-//! [`Client::from_args`], then [`evaluate`]. Renderers taking a [`Report`]: `output::table`,
-//! `output::json` ([`crate::output::json::Document`] can be `#[serde(flatten)]`ed into a larger
-//! document) and `output::markdown`.
+//! Inside a runtime, call [`evaluate`] instead. Renderers taking a [`Report`]:
+//! `output::report::{table, json, markdown}`.
 //!
 //! Layout: [`evaluate`] plans the queries of every selected SLO (each window of
 //! [`crate::model::BURN_RATE_WINDOWS`] and the compliance window), runs them concurrently at one instant, and
@@ -24,10 +21,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::cli::{EvaluationArgs, PrometheusArgs};
+use serde::{Deserialize, Serialize};
+
 use crate::error::Error;
+use crate::interface::report::QueryErrorKind;
 use crate::model::{Labels, Sli, Slo, Spec, Window, measured_windows};
-use crate::prometheus::{Answer, Client, Sample, series_text};
+use crate::prometheus::{Answer, Client, QueryError, Sample, series_text};
 use crate::promql::{self, Counted, EventQueries, RangeFn};
 
 /// The result of evaluating a set of SLOs at one instant.
@@ -63,12 +62,13 @@ pub struct SloEvaluation {
     pub outcome: Result<Vec<SloStatus>, EvaluationError>,
 }
 
-/// Why an SLO could not be evaluated: the query that failed and what went wrong.
+/// Why an SLO could not be evaluated: the query that failed, and how and why it did.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("SLO {slo}: {message} (query: {query})")]
 pub struct EvaluationError {
     pub slo: String,
     pub query: String,
+    pub kind: QueryErrorKind,
     pub message: String,
 }
 
@@ -103,7 +103,8 @@ pub struct Events {
     pub total: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     Ok,
     /// Less than the warning threshold of the budget remains.
@@ -138,58 +139,6 @@ pub struct EvaluationOptions {
 }
 
 impl EvaluationOptions {
-    /// `--at` (default: now, whole seconds), `--slo` (an unknown name is a usage error with a
-    /// did-you-mean), `--warn-below` (a percentage, 0 to 100).
-    pub fn from_args(args: &EvaluationArgs, spec: &Spec) -> Result<Self, Error> {
-        let at = match &args.at {
-            Some(text) => {
-                crate::timestamp::parse(text).map_err(|e| Error::Usage(format!("--at: {e}")))?
-            }
-            None => now(),
-        };
-        if !(0.0..=100.0).contains(&args.warn_below) {
-            return Err(Error::Usage(format!(
-                "--warn-below: {} is not a percentage between 0 and 100",
-                args.warn_below
-            )));
-        }
-        Ok(Self {
-            at,
-            slos: select(spec, &args.slos)?,
-            warn_below: args.warn_below / 100.0,
-        })
-    }
-}
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs() as f64)
-}
-
-/// The names of the SLOs to evaluate, in spec order; `names` empty means all.
-fn select(spec: &Spec, names: &[String]) -> Result<Vec<String>, Error> {
-    let known: Vec<&str> = spec.slos.iter().map(|s| s.name.as_str()).collect();
-    for name in names {
-        if !known.contains(&name.as_str()) {
-            let hint = match crate::spec::did_you_mean(name, &known) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None => format!("the spec defines: {}", known.join(", ")),
-            };
-            return Err(Error::Usage(format!(
-                "--slo: no SLO named `{name}` in {}; {hint}",
-                spec.source
-            )));
-        }
-    }
-    Ok(known
-        .into_iter()
-        .filter(|k| names.is_empty() || names.iter().any(|n| n == k))
-        .map(str::to_string)
-        .collect())
-}
-
-impl EvaluationOptions {
     /// The selected SLOs, in spec order.
     pub fn selected<'a>(&self, spec: &'a Spec) -> Vec<&'a Slo> {
         spec.slos
@@ -199,20 +148,18 @@ impl EvaluationOptions {
     }
 }
 
-/// What `slo report` and `slo check` need in one call: the client from the command line, then
-/// the evaluation on a runtime of its own. `Err` only for usage errors (exit 2); failed
-/// queries are in the report, per SLO.
+/// What `slo report` and `slo check` need in one call: the evaluation on a runtime of its
+/// own. `Err` only when no runtime can be started; failed queries are in the report, per SLO.
 pub fn evaluate_blocking(
     spec: &Spec,
     options: &EvaluationOptions,
-    prometheus: &PrometheusArgs,
+    client: &Client,
 ) -> Result<Report, Error> {
-    let client = Client::from_args(prometheus)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::DataSource(format!("cannot start the async runtime: {e}")))?;
-    Ok(runtime.block_on(evaluate(&client, spec, options)))
+    Ok(runtime.block_on(evaluate(client, spec, options)))
 }
 
 /// The queries behind one window of one SLO.
@@ -308,7 +255,7 @@ async fn run_all(
     client: &Client,
     queries: BTreeSet<String>,
     at: f64,
-) -> HashMap<String, Result<Answer, String>> {
+) -> HashMap<String, Result<Answer, QueryError>> {
     let mut tasks = tokio::task::JoinSet::new();
     for query in queries {
         let client = client.clone();
@@ -331,13 +278,24 @@ async fn run_all(
 fn measurements(
     slo: &Slo,
     plan: &BTreeMap<Window, Plan>,
-    answers: &HashMap<String, Result<Answer, String>>,
+    answers: &HashMap<String, Result<Answer, QueryError>>,
 ) -> Result<BTreeMap<Window, Measured>, EvaluationError> {
     let samples = |query: &str| -> Result<Vec<Sample>, EvaluationError> {
         match answers.get(query) {
             Some(Ok(answer)) => Ok(answer.samples.clone()),
-            Some(Err(message)) => Err(evaluation_error(slo, query, message.clone())),
-            None => Err(evaluation_error(slo, query, "the query did not run".into())),
+            Some(Err(error)) => Err(evaluation_error(
+                slo,
+                query,
+                error.kind.clone(),
+                error.message.clone(),
+            )),
+            // Its task panicked.
+            None => Err(evaluation_error(
+                slo,
+                query,
+                QueryErrorKind::Unusable,
+                "the query did not run".into(),
+            )),
         }
     };
     plan.iter()
@@ -358,10 +316,16 @@ fn measurements(
         .collect()
 }
 
-fn evaluation_error(slo: &Slo, query: &str, message: String) -> EvaluationError {
+fn evaluation_error(
+    slo: &Slo,
+    query: &str,
+    kind: QueryErrorKind,
+    message: String,
+) -> EvaluationError {
     EvaluationError {
         slo: slo.name.clone(),
         query: query.to_string(),
+        kind,
         message,
     }
 }
@@ -451,6 +415,7 @@ fn observe(slo: &Slo, measured: &Measured) -> Result<BTreeMap<Labels, Observed>,
                 return Err(evaluation_error(
                     slo,
                     query,
+                    QueryErrorKind::Unusable,
                     format!(
                         "the error-ratio query returned {} series ({}, …), expected one: \
                          aggregate it, e.g. with sum(...) / sum(...)",
@@ -532,6 +497,7 @@ fn missing_counted(
             Err(evaluation_error(
                 slo,
                 &queries.counted_query,
+                QueryErrorKind::Unusable,
                 format!(
                     "histogram {} has no bucket with le=\"{}\"{of_group} although {}_count \
                      counted {} events: the threshold must be one of the histogram's bucket \
@@ -566,6 +532,7 @@ fn by_group(
             return Err(evaluation_error(
                 slo,
                 query,
+                QueryErrorKind::Unusable,
                 format!(
                     "the query returned several series for the group {} where one was expected",
                     series_text(&group)
@@ -784,19 +751,5 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.message.contains("returned 2 series"), "{err}");
-    }
-
-    #[test]
-    fn unknown_slo_names_are_refused_with_a_suggestion() {
-        let spec = crate::spec::parse(
-            "version: 1\nservice: api\nslos:\n  - name: availability\n    objective: 99\n    window: 30d\n    sli:\n      ratio:\n        errors: r{code=\"5xx\"}\n        total: r\n",
-            "test.yaml",
-        )
-        .unwrap();
-        assert_eq!(select(&spec, &[]).unwrap(), ["availability"]);
-        let err = select(&spec, &["availabilty".into()])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("did you mean `availability`?"), "{err}");
     }
 }

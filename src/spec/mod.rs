@@ -1,14 +1,19 @@
 //! Loading `slo.yaml`: read, parse, validate, and produce the [`model::Spec`](crate::model::Spec),
 //! or every problem found, each with its file, line, column, SLO and field.
+//!
+//! Layers: `yaml` parses text into a tree of values that keep their positions; [`reader`]
+//! reads such a tree with typed reads that record every problem; each module of `format` is
+//! the schema of one input format on top of the reader.
 
-mod validate;
+mod format;
+pub mod reader;
 mod yaml;
 
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-pub(crate) use validate::did_you_mean;
+pub use reader::did_you_mean;
 pub use yaml::Position;
 
 use crate::model::Spec;
@@ -103,5 +108,5 @@ pub fn parse(text: &str, source_name: &str) -> Result<Spec, SpecError> {
             hint: None,
         }])
     })?;
-    validate::spec(&root, source_name).map_err(fail)
+    format::slo_v1::read(&root, source_name).map_err(fail)
 }

@@ -56,19 +56,8 @@ impl Value {
 
 /// Parses one YAML document. The error is the parser's message and position.
 pub fn parse(text: &str) -> Result<Node, (String, Option<Position>)> {
-    match serde_saphyr::from_str::<Spanned<Value>>(text) {
-        Ok(spanned) => Ok(Node {
-            pos: position(&spanned.referenced),
-            value: spanned.value,
-        }),
-        Err(err) => {
-            let pos = err.location().map(|l| Position {
-                line: l.line(),
-                column: l.column(),
-            });
-            Err((plain_message(&err), pos))
-        }
-    }
+    serde_saphyr::from_str::<Node>(text)
+        .map_err(|err| (plain_message(&err), err.location().map(|l| position(&l))))
 }
 
 /// The parser's message without its snippet and without its own "line N column M" prefix,
@@ -94,23 +83,27 @@ fn position(loc: &serde_saphyr::Location) -> Position {
     }
 }
 
+/// A `T` and where it was written.
+fn positioned<'de, T, D>(deserializer: D) -> Result<(T, Position), D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    let spanned = Spanned::<T>::deserialize(deserializer)?;
+    Ok((spanned.value, position(&spanned.referenced)))
+}
+
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<Value>::deserialize(deserializer)?;
-        Ok(Node {
-            pos: position(&spanned.referenced),
-            value: spanned.value,
-        })
+        let (value, pos) = positioned(deserializer)?;
+        Ok(Node { value, pos })
     }
 }
 
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<String>::deserialize(deserializer)?;
-        Ok(Key {
-            pos: position(&spanned.referenced),
-            name: spanned.value,
-        })
+        let (name, pos) = positioned(deserializer)?;
+        Ok(Key { name, pos })
     }
 }
 

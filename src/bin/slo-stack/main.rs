@@ -1,6 +1,6 @@
 //! `slo-stack`: supervises the Docker-free demo stack under `stack/` (demo-api, Prometheus,
 //! Alertmanager, the alert webhook sink and node-exporter as plain processes on 127.0.0.1)
-//! for `stack/demo.sh` and `tests/stack.rs`.
+//! for `stack/demo.sh` and `tests/integration/stack.rs`.
 
 mod component;
 mod demo;

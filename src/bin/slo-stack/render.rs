@@ -273,10 +273,18 @@ scrape_configs:
     }
 
     #[test]
-    fn the_committed_template_renders_with_every_target_local() {
-        let (_, dropped) =
+    fn the_committed_template_renders_leaving_out_only_compose_only_services() {
+        let (local, dropped) =
             prometheus_config(template(), &PORTS, Path::new("/r.yml"), Path::new("/t")).unwrap();
-        assert_eq!(dropped, Vec::<String>::new());
+        // cAdvisor watches Docker containers: nothing to scrape without Docker.
+        assert_eq!(dropped, ["cadvisor:8080"]);
+        let jobs: Vec<&str> = local["scrape_configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|j| j["job_name"].as_str())
+            .collect();
+        assert_eq!(jobs, ["demo-api", "prometheus", "alertmanager", "node"]);
     }
 
     #[test]

@@ -105,51 +105,23 @@ impl Programs {
     }
 }
 
-/// The app's virtualenv, created or updated when `app/requirements.txt` changed; its python.
+/// The app's virtualenv, created or updated when `app/requirements.txt` changed (by
+/// `stack/ensure-venv.sh`, which the Locust and app-test virtualenvs share); its python.
 fn ensure_venv(settings: &Settings) -> Result<PathBuf> {
-    let requirements = settings.stack_dir.join("app/requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements)
-        .map_err(|e| Error::io("cannot read", &requirements, e))?;
-    let python = settings.venv.join("bin/python");
-    // A copy of the requirements last installed.
-    let stamp = settings.venv.join(".requirements.installed");
-    if python.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
-        return Ok(python);
-    }
-    if !python.exists() {
-        note(&format!("creating virtualenv {}", settings.venv.display()));
-        run_tool(
-            Command::new(&settings.python)
-                .args(["-m", "venv"])
-                .arg(&settings.venv),
-        )
-        .map_err(|e| {
-            Error::new(format!(
-                "{e}: cannot create a virtualenv with {} (Debian: scripts/install-deps.sh demo, \
-                 or apt-get install python3-venv)",
-                settings.python
-            ))
-        })?;
-    }
-    note(&format!(
-        "installing {} into {}",
-        requirements.display(),
-        settings.venv.display()
-    ));
     run_tool(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                "-r",
-            ])
-            .arg(&requirements),
-    )?;
-    std::fs::write(&stamp, wanted).map_err(|e| Error::io("cannot write", &stamp, e))?;
-    Ok(python)
+        Command::new("bash")
+            .arg(settings.stack_dir.join("ensure-venv.sh"))
+            .arg(&settings.venv)
+            .arg(settings.stack_dir.join("app/requirements.txt"))
+            .env("SLO_STACK_PYTHON", &settings.python),
+    )
+    .map_err(|e| {
+        Error::new(format!(
+            "{e}: the app's virtualenv is not ready (Debian: scripts/install-deps.sh demo \
+             installs python3-venv)"
+        ))
+    })?;
+    Ok(settings.venv.join("bin/python"))
 }
 
 /// Runs a setup tool with its output on stderr (stdout is this program's answer).

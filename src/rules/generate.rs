@@ -1,0 +1,308 @@
+//! Generation: a spec in, typed rule groups out, one chain of steps per SLO.
+//!
+//! Each step makes one group of one SLO from the [`SloContext`] every step shares, and knows
+//! nothing of the others but the series they record, so each can be read and tested alone.
+
+use crate::model::{Labels, Sli, Slo, Spec, Window};
+use crate::promql::{self, LabelStyle};
+
+use super::{Rule, RuleGroup, alerts};
+
+/// How often the compliance-window rules run. They sum a whole window of 5m rate samples
+/// (43,200 per series for 30d at a 1m interval), and a ratio over weeks barely moves in
+/// minutes; 2m is under half the default 5m lookback, so a query at any instant still finds a
+/// sample even when one evaluation is missed.
+pub const LONG_WINDOW_INTERVAL: Window = Window::from_secs(120);
+
+pub(super) const fn minutes(m: u64) -> Window {
+    Window::from_secs(m * 60)
+}
+
+/// The windows of error-ratio rules besides the compliance window: every window the alerts
+/// read, shortest first.
+const ALERT_WINDOWS: [Window; 7] = [
+    minutes(5),
+    minutes(30),
+    minutes(60),
+    minutes(2 * 60),
+    minutes(6 * 60),
+    minutes(24 * 60),
+    minutes(3 * 24 * 60),
+];
+
+/// One step of the chain: the group it makes for one SLO.
+type Step = fn(&SloContext) -> RuleGroup;
+
+/// The steps in the order Prometheus (and `promtool test rules`) should evaluate their
+/// groups: each reads only what the steps before it record.
+const STEPS: [Step; 4] = [
+    sli_group,
+    long_window_group,
+    metadata_group,
+    alerts::alert_group,
+];
+
+/// The rule groups for every SLO of `spec`, up to four per SLO (a step making no rules makes
+/// no group), made as they are consumed.
+pub fn generate(spec: &Spec, style: LabelStyle) -> impl Iterator<Item = RuleGroup> + '_ {
+    spec.slos.iter().flat_map(move |slo| {
+        let context = SloContext::new(&spec.service, slo, style);
+        STEPS
+            .iter()
+            .map(move |step| step(&context))
+            .filter(|group| !group.rules.is_empty())
+    })
+}
+
+/// One SLO with the names and labels every one of its rules shares.
+pub(super) struct SloContext<'a> {
+    pub service: &'a str,
+    pub slo: &'a Slo,
+    pub style: LabelStyle,
+    /// The SLO's identifying labels merged over the spec's labels.
+    pub labels: Labels,
+    /// Selects this SLO's recorded series.
+    pub selector: String,
+}
+
+impl<'a> SloContext<'a> {
+    pub fn new(service: &'a str, slo: &'a Slo, style: LabelStyle) -> Self {
+        let mut labels = slo.labels.clone();
+        labels.extend(
+            style
+                .slo_labels(service, slo)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v)),
+        );
+        Self {
+            service,
+            slo,
+            style,
+            labels,
+            selector: style.slo_selector(service, slo),
+        }
+    }
+
+    /// The group `slo-<kind>-<service>-<slo>`. No kind may start another (`sli-long`, once,
+    /// made service `long`'s SLO `x` collide with its SLO `long-x`): Prometheus rejects
+    /// repeated group names.
+    pub fn group(&self, kind: &str, interval: Option<Window>, rules: Vec<Rule>) -> RuleGroup {
+        RuleGroup {
+            name: format!("slo-{kind}-{}-{}", self.service, self.slo.name),
+            interval,
+            rules,
+        }
+    }
+
+    fn record(&self, record: impl Into<String>, expr: String, extra: &[(&str, String)]) -> Rule {
+        let mut labels = self.labels.clone();
+        labels.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        Rule::Record {
+            record: record.into(),
+            expr,
+            labels,
+        }
+    }
+
+    fn window_label(&self, window: Window) -> [(&str, String); 1] {
+        [(self.style.window_label(), window.to_string())]
+    }
+}
+
+/// 5m event rates (what the compliance-window ratio sums) and the alert windows' ratios.
+fn sli_group(context: &SloContext) -> RuleGroup {
+    let sli = &context.slo.sli;
+    let mut rules = Vec::new();
+    if let Some(bad) = promql::bad_events_rate_query(sli) {
+        let total = promql::event_queries(sli, minutes(5), promql::RangeFn::Rate)
+            .expect("an SLI with bad events has a total")
+            .total_query;
+        rules.push(context.record(promql::BAD_EVENTS_RATE_RECORD, bad, &[]));
+        rules.push(context.record(promql::TOTAL_EVENTS_RATE_RECORD, total, &[]));
+    }
+    for window in ALERT_WINDOWS {
+        if window != context.slo.window {
+            rules.push(context.record(
+                promql::error_ratio_record(window),
+                promql::error_ratio_query(sli, window),
+                &context.window_label(window),
+            ));
+        }
+    }
+    context.group("sli", None, rules)
+}
+
+/// The compliance-window ratio, then the period burn rate and remaining budget, which read
+/// it in the same evaluation (rules of a group run in order).
+fn long_window_group(context: &SloContext) -> RuleGroup {
+    let window = context.slo.window;
+    let ratio = match &context.slo.sli {
+        // A raw SLI has no events to weigh by, only a ratio. Averaging its 5m ratios over
+        // the window would weigh a quiet night like a busy day, so the rule runs the user's
+        // query over the whole window: exact, at the cost of scanning the raw series, which
+        // the longer interval of this group keeps rare.
+        Sli::Raw(raw) => raw.query(window),
+        _ => promql::recorded_events_ratio_query(&context.selector, window),
+    };
+    let budget = context.slo.objective.error_budget();
+    let rules = vec![
+        context.record(
+            promql::error_ratio_record(window),
+            ratio,
+            &context.window_label(window),
+        ),
+        context.record(
+            promql::PERIOD_BURN_RATE_RECORD,
+            promql::burn_rate_query(&context.selector, window, budget),
+            &[],
+        ),
+        context.record(
+            promql::PERIOD_BUDGET_REMAINING_RECORD,
+            format!(
+                "1 - {}{}",
+                promql::PERIOD_BURN_RATE_RECORD,
+                context.selector
+            ),
+            &[],
+        ),
+    ];
+    context.group("long-sli", Some(LONG_WINDOW_INTERVAL), rules)
+}
+
+/// Objective, budget, period and current burn rate as series, and the info series.
+fn metadata_group(context: &SloContext) -> RuleGroup {
+    let style = context.style;
+    let objective = context.slo.objective;
+    let window = context.slo.window;
+    let mut info = vec![
+        (style.objective_label(), promql::number(objective.percent())),
+        (style.window_label(), window.to_string()),
+    ];
+    info.extend(style.info_extra_labels());
+    let constant = |record: &str, value: f64| {
+        context.record(record, format!("vector({})", promql::number(value)), &[])
+    };
+    let rules = vec![
+        constant(promql::OBJECTIVE_RECORD, objective.ratio()),
+        constant(promql::ERROR_BUDGET_RECORD, objective.error_budget()),
+        constant(promql::TIME_PERIOD_DAYS_RECORD, window.days()),
+        context.record(
+            promql::CURRENT_BURN_RATE_RECORD,
+            promql::burn_rate_query(&context.selector, minutes(5), objective.error_budget()),
+            &[],
+        ),
+        context.record(style.info_metric(), "vector(1)".to_string(), &info),
+    ];
+    context.group("meta", None, rules)
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::model::burn_rate_alerts;
+
+    /// A spec of one SLO per `(name, sli)`, objective 99 over 30d.
+    pub fn spec(slos: &[(&str, &str)]) -> Spec {
+        let text = "version: 1\nservice: s\nslos:\n".to_string()
+            + &slos
+                .iter()
+                .map(|(name, sli)| {
+                    format!(
+                        "  - name: {name}\n    objective: 99\n    window: 30d\n    sli: {sli}\n"
+                    )
+                })
+                .collect::<String>();
+        crate::spec::parse(&text, "test.yaml").unwrap()
+    }
+
+    /// What `step` makes for the first SLO of `spec`.
+    pub fn run(step: Step, spec: &Spec, style: LabelStyle) -> RuleGroup {
+        step(&SloContext::new(&spec.service, &spec.slos[0], style))
+    }
+
+    pub const RATIO: &str = "{ratio: {errors: 'a{s=\"5\"}', total: a}}";
+    const RAW: &str = "{raw: {error_ratio: 'sum(rate(e[{{window}}])) / sum(rate(t[{{window}}]))'}}";
+
+    fn records(group: &RuleGroup) -> Vec<&str> {
+        group
+            .rules
+            .iter()
+            .filter_map(|r| match r {
+                Rule::Record { record, .. } => Some(record.as_str()),
+                Rule::Alert { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn group_names_are_unique_whatever_the_slo_names() {
+        let names = ["x", "long-x", "sli-x", "meta-x", "alerts-x", "long-sli-x"];
+        let mut spec = spec(&names.map(|name| (name, RATIO)));
+        spec.service = "long".to_string();
+        let mut names: Vec<String> = generate(&spec, LabelStyle::Native)
+            .map(|g| g.name)
+            .collect();
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count, "{names:?}");
+    }
+
+    #[test]
+    fn alert_windows_are_exactly_those_the_alerts_read() {
+        let mut read: Vec<Window> = burn_rate_alerts(Window::from_secs(30 * 86_400))
+            .iter()
+            .flat_map(|c| [c.long_window, c.short_window])
+            .collect();
+        read.sort();
+        read.dedup();
+        assert_eq!(read, ALERT_WINDOWS);
+    }
+
+    #[test]
+    fn sli_group_records_event_rates_only_for_event_based_slis() {
+        let ratio = run(sli_group, &spec(&[("ratio", RATIO)]), LabelStyle::Native);
+        let raw = run(sli_group, &spec(&[("raw", RAW)]), LabelStyle::Native);
+        assert_eq!(ratio.name, "slo-sli-s-ratio");
+        assert_eq!(
+            records(&ratio)[..3],
+            [
+                promql::BAD_EVENTS_RATE_RECORD,
+                promql::TOTAL_EVENTS_RATE_RECORD,
+                "slo:sli_error:ratio_rate5m"
+            ]
+        );
+        assert_eq!(records(&raw).len(), ALERT_WINDOWS.len());
+        assert!(!records(&raw).contains(&promql::BAD_EVENTS_RATE_RECORD));
+    }
+
+    #[test]
+    fn long_window_group_derives_the_period_series_from_the_window_ratio() {
+        let group = run(
+            long_window_group,
+            &spec(&[("x", RATIO)]),
+            LabelStyle::Native,
+        );
+        assert_eq!(group.interval, Some(LONG_WINDOW_INTERVAL));
+        assert_eq!(
+            records(&group),
+            [
+                "slo:sli_error:ratio_rate30d",
+                promql::PERIOD_BURN_RATE_RECORD,
+                promql::PERIOD_BUDGET_REMAINING_RECORD
+            ]
+        );
+    }
+
+    #[test]
+    fn metadata_group_labels_the_info_series_in_the_style() {
+        let group = run(metadata_group, &spec(&[("x", RATIO)]), LabelStyle::Sloth);
+        let Some(Rule::Record { record, labels, .. }) = group.rules.last() else {
+            panic!("no info series: {group:?}");
+        };
+        assert_eq!(record, "sloth_slo_info");
+        assert_eq!(labels["sloth_objective"], "99");
+        assert_eq!(labels["sloth_window"], "30d");
+        assert_eq!(labels["sloth_id"], "s-x");
+    }
+}

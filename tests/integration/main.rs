@@ -1,0 +1,16 @@
+//! The integration tests: one binary, one module per area, all sharing [`harness`].
+//! Exit codes are compared with `slo::exit`'s constants, never literals.
+
+mod harness;
+
+mod check;
+mod check_faults;
+mod ci_examples;
+mod dashboard;
+mod harness_selftest;
+mod report;
+mod report_faults;
+mod rules;
+mod spec_fuzz;
+mod stack;
+mod validate;
