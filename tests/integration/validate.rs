@@ -148,7 +148,7 @@ fn oversized_specs_are_refused_with_a_message_in_the_specs_terms() {
         (
             "-",
             format!("a:\n{}", "- x\n".repeat(300_000)).into_bytes(),
-            "error: <stdin>:250000:3: not valid YAML: too many values (more than 250,000); split the spec\n",
+            "error: <stdin>:249999:3: not valid YAML: too many values (more than 250,000); split the spec\n",
         ),
     ];
     for (config, stdin, stderr) in cases {
