@@ -55,7 +55,8 @@ impl fmt::Display for SpecError {
                 write!(f, "slo {}: ", Visible(slo))?;
             }
             if !d.field.is_empty() {
-                write!(f, "{}: ", d.field)?;
+                // A field path holds the file's own keys, which may be anything.
+                write!(f, "{}: ", Visible(&d.field))?;
             }
             // Messages quote the file's own text, which may hold controls or line breaks.
             write!(f, "{}", Visible(&d.message))?;
@@ -70,14 +71,17 @@ impl fmt::Display for SpecError {
 /// The name under which standard input is reported.
 pub const STDIN_NAME: &str = "<stdin>";
 
+/// The largest spec read: ten times a 10,000-SLO spec, so a mistaken `--config /dev/zero` or
+/// a log file ends in a message instead of eating memory.
+pub const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Reads and validates the spec at `path`; `-` reads standard input.
 pub fn load(path: &Path) -> Result<Spec, SpecError> {
     let (name, read) = if path.as_os_str() == "-" {
-        let mut text = String::new();
-        let read = std::io::stdin().read_to_string(&mut text).map(|_| text);
-        (STDIN_NAME.to_string(), read)
+        (STDIN_NAME.to_string(), read_bounded(std::io::stdin()))
     } else {
-        (path.display().to_string(), std::fs::read_to_string(path))
+        let read = std::fs::File::open(path).and_then(read_bounded);
+        (path.display().to_string(), read)
     };
     match read {
         Ok(text) => parse(&text, &name),
@@ -93,6 +97,19 @@ pub fn load(path: &Path) -> Result<Spec, SpecError> {
             source_name: name,
         }),
     }
+}
+
+/// At most [`MAX_SPEC_BYTES`] of UTF-8 text; more is an error, never read whole.
+fn read_bounded(input: impl Read) -> std::io::Result<String> {
+    let mut text = String::new();
+    input.take(MAX_SPEC_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_SPEC_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("it is larger than {} MiB", MAX_SPEC_BYTES / 1024 / 1024),
+        ));
+    }
+    Ok(text)
 }
 
 /// Validates spec text; `source_name` is used in messages and kept in the model.

@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use promql_parser::parser;
-
 use super::prometheus as prom;
 use crate::model::{
     AlertPolicy, Alerting, BURN_RATE_WINDOWS, GatePolicy, Labels, LatencySli, Objective,
@@ -98,13 +96,25 @@ fn spec(r: &mut Reader, root: &Node, source: &str) -> Spec {
         return spec;
     };
     r.field(&top, "version", |r, node| {
-        if node.value != Value::Int(SPEC_VERSION) {
-            r.error_hint(
-                node.pos,
-                format!("unsupported spec version {}", scalar_text(node)),
-                "this slo reads `version: 1`",
-            );
-        }
+        let written_as = match &node.value {
+            Value::Int(SPEC_VERSION) => return,
+            // `1.0` and `'1'` look right but are a float and a string; say how to write it.
+            Value::Float(f) if *f == SPEC_VERSION as f64 => format!("the decimal number `{f:?}`"),
+            Value::Str(s) if s.trim() == SPEC_VERSION.to_string() => format!("the string `{s}`"),
+            _ => {
+                r.error_hint(
+                    node.pos,
+                    format!("unsupported spec version {}", scalar_text(node)),
+                    "this slo reads `version: 1`",
+                );
+                return;
+            }
+        };
+        r.error_hint(
+            node.pos,
+            format!("the version is {written_as}"),
+            "write `version: 1`: a whole number, without quotes",
+        );
     });
     if let Some(service) = r.field(&top, "service", name).flatten() {
         spec.service = service;
@@ -437,7 +447,7 @@ fn error_ratio_query(r: &mut Reader, node: &Node) -> Option<RawSli> {
     }
     let raw = RawSli { error_ratio: text };
     let query = raw.query(BURN_RATE_WINDOWS[0]);
-    match parser::parse(&query) {
+    match prom::parse_query(r, node, &query)? {
         Ok(_) => Some(raw),
         Err(err) => {
             prom::invalid_promql(
