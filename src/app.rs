@@ -3,11 +3,15 @@
 use std::io::Write;
 use std::path::Path;
 
+use clap::CommandFactory;
+
+use crate::cli::Cli;
 use crate::error::Error;
 use crate::interface::Outcome;
 use crate::model::Spec;
 use crate::output::{check, report as report_output};
 use crate::settings::{self, CheckFormat, Command, ReportFormat};
+use crate::spec::Located;
 use crate::{dashboard, gate, output, report, rules};
 
 pub fn run(command: Command) -> Result<Outcome, Error> {
@@ -20,7 +24,48 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
         Command::Check(spec, settings) => check(&spec, &settings),
         Command::GenerateRules(spec, settings) => generate_rules(&spec, &settings),
         Command::GenerateDashboard(spec, settings) => generate_dashboard(&spec, &settings),
+        Command::Lint(located, settings) => lint(&located, &settings),
+        Command::Schema => {
+            let schema = crate::spec::schema::slo_v1();
+            let text = serde_json::to_string_pretty(&schema).expect("a JSON value serializes");
+            write_text(Path::new(STDOUT), &format!("{text}\n"))?;
+            Ok(Outcome::Success)
+        }
+        Command::Completions(shell) => {
+            write_output(Path::new(STDOUT), |out| {
+                clap_complete::generate(shell, &mut Cli::command(), "slo", out);
+                Ok(())
+            })?;
+            Ok(Outcome::Success)
+        }
+        Command::Man => {
+            write_output(Path::new(STDOUT), |out| {
+                clap_mangen::Man::new(Cli::command()).render(out)
+            })?;
+            Ok(Outcome::Success)
+        }
     }
+}
+
+/// Warnings on stderr, located like the loader's errors, and a count on stdout.
+fn lint(located: &Located, settings: &settings::Lint) -> Result<Outcome, Error> {
+    let source = &located.spec.source;
+    let findings = crate::lint::lint(&located.spec);
+    let mut diagnostics: Vec<_> = findings
+        .iter()
+        .map(|f| located.diagnostic(&f.slo, f.field, f.message.clone(), f.hint.clone()))
+        .collect();
+    diagnostics.sort_by_key(|d| d.pos.map(|p| (p.line, p.column)));
+    for diagnostic in &diagnostics {
+        eprintln!("warning: {}", diagnostic.located(source));
+    }
+    let summary = match findings.len() {
+        0 => "no warnings".to_string(),
+        1 => "1 warning".to_string(),
+        n => format!("{n} warnings"),
+    };
+    write_text(Path::new(STDOUT), &format!("{source}: {summary}\n"))?;
+    Ok(Outcome::of_lint(findings.is_empty(), settings.strict))
 }
 
 fn generate_rules(spec: &Spec, settings: &settings::GenerateRules) -> Result<Outcome, Error> {

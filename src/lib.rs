@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod error;
 pub mod gate;
 pub mod interface;
+pub mod lint;
 pub mod model;
 pub mod output;
 pub mod prometheus;

@@ -20,6 +20,7 @@ use crate::prometheus::Client;
 use crate::promql::LabelStyle;
 use crate::report::EvaluationOptions;
 use crate::rules;
+use crate::spec::Located;
 
 /// Taken as typed: clap already checked it.
 pub use crate::cli::CheckFormat;
@@ -31,6 +32,16 @@ pub enum Command {
     Check(Spec, Check),
     GenerateRules(Spec, GenerateRules),
     GenerateDashboard(Spec, GenerateDashboard),
+    Lint(Located, Lint),
+    Schema,
+    Completions(clap_complete::Shell),
+    Man,
+}
+
+/// `slo lint`'s settings.
+pub struct Lint {
+    /// Warnings make the exit code 1.
+    pub strict: bool,
 }
 
 impl Command {
@@ -56,6 +67,15 @@ impl Command {
             crate::cli::Command::GenerateDashboard(args) => {
                 Command::GenerateDashboard(load(&args.config)?, GenerateDashboard::from(args))
             }
+            crate::cli::Command::Lint(args) => Command::Lint(
+                Located::load(&args.config.config)?,
+                Lint {
+                    strict: args.strict,
+                },
+            ),
+            crate::cli::Command::Schema => Command::Schema,
+            crate::cli::Command::Completions { shell } => Command::Completions(shell),
+            crate::cli::Command::Man => Command::Man,
         })
     }
 }

@@ -7,6 +7,7 @@
 
 mod format;
 pub mod reader;
+pub mod schema;
 mod yaml;
 
 use std::fmt;
@@ -38,6 +39,28 @@ pub struct SpecError {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl Diagnostic {
+    /// `file:line:column: slo NAME: field: message`, and the hint on a line of its own.
+    pub fn located(&self, source_name: &str) -> String {
+        let mut text = source_name.to_string();
+        if let Some(pos) = self.pos {
+            text.push_str(&format!(":{}:{}", pos.line, pos.column));
+        }
+        text.push_str(": ");
+        if let Some(slo) = &self.slo {
+            text.push_str(&format!("slo {slo}: "));
+        }
+        if !self.field.is_empty() {
+            text.push_str(&format!("{}: ", self.field));
+        }
+        text.push_str(&self.message);
+        if let Some(hint) = &self.hint {
+            text.push_str(&format!("\n  hint: {hint}"));
+        }
+        text
+    }
+}
+
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         for (i, d) in self.diagnostics.iter().enumerate() {
@@ -45,21 +68,7 @@ impl fmt::Display for SpecError {
                 // The caller prints the first "error: "; each further problem gets its own.
                 write!(f, "\nerror: ")?;
             }
-            write!(f, "{}", self.source_name)?;
-            if let Some(pos) = d.pos {
-                write!(f, ":{}:{}", pos.line, pos.column)?;
-            }
-            write!(f, ": ")?;
-            if let Some(slo) = &d.slo {
-                write!(f, "slo {slo}: ")?;
-            }
-            if !d.field.is_empty() {
-                write!(f, "{}: ", d.field)?;
-            }
-            write!(f, "{}", d.message)?;
-            if let Some(hint) = &d.hint {
-                write!(f, "\n  hint: {hint}")?;
-            }
+            write!(f, "{}", d.located(&self.source_name))?;
         }
         Ok(())
     }
@@ -70,6 +79,68 @@ pub const STDIN_NAME: &str = "<stdin>";
 
 /// Reads and validates the spec at `path`; `-` reads standard input.
 pub fn load(path: &Path) -> Result<Spec, SpecError> {
+    let (name, text) = read(path)?;
+    parse(&text, &name)
+}
+
+/// Validates spec text; `source_name` is used in messages and kept in the model.
+pub fn parse(text: &str, source_name: &str) -> Result<Spec, SpecError> {
+    parse_tree(text, source_name).map(|(_, spec)| spec)
+}
+
+/// A valid spec with the positions of what it was read from, to locate findings about it
+/// (`slo lint`) as the loader locates errors.
+pub struct Located {
+    pub spec: Spec,
+    root: yaml::Node,
+}
+
+impl Located {
+    /// Reads and validates the spec at `path`, keeping the positions of its values.
+    pub fn load(path: &Path) -> Result<Located, SpecError> {
+        let (name, text) = read(path)?;
+        let (root, spec) = parse_tree(&text, &name)?;
+        Ok(Located { spec, root })
+    }
+
+    /// A diagnostic about `field` (a dotted path) of SLO `slo`, at the value written there,
+    /// or at the nearest enclosing one written (the SLO itself when the field is defaulted).
+    pub fn diagnostic(&self, slo: &str, field: &str, message: String, hint: String) -> Diagnostic {
+        Diagnostic {
+            pos: self.position(slo, field),
+            slo: Some(slo.to_string()),
+            field: field.to_string(),
+            message,
+            hint: Some(hint),
+        }
+    }
+
+    fn position(&self, slo: &str, field: &str) -> Option<Position> {
+        let yaml::Value::Seq(items) = &mapping_value(&self.root, "slos")?.value else {
+            return None;
+        };
+        let mut node = items
+            .iter()
+            .find(|item| reader::peek_string(item, "name") == Some(slo))?;
+        for segment in field.split('.') {
+            match mapping_value(node, segment) {
+                Some(value) => node = value,
+                None => break,
+            }
+        }
+        Some(node.pos)
+    }
+}
+
+fn mapping_value<'a>(node: &'a yaml::Node, key: &str) -> Option<&'a yaml::Node> {
+    let yaml::Value::Map(entries) = &node.value else {
+        return None;
+    };
+    entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
+}
+
+/// The spec's name in messages and its text; `-` reads standard input.
+fn read(path: &Path) -> Result<(String, String), SpecError> {
     let (name, read) = if path.as_os_str() == "-" {
         let mut text = String::new();
         let read = std::io::stdin().read_to_string(&mut text).map(|_| text);
@@ -77,9 +148,8 @@ pub fn load(path: &Path) -> Result<Spec, SpecError> {
     } else {
         (path.display().to_string(), std::fs::read_to_string(path))
     };
-    match read {
-        Ok(text) => parse(&text, &name),
-        Err(err) => Err(SpecError {
+    read.map(|text| (name.clone(), text))
+        .map_err(|err| SpecError {
             diagnostics: vec![Diagnostic {
                 pos: None,
                 slo: None,
@@ -89,12 +159,11 @@ pub fn load(path: &Path) -> Result<Spec, SpecError> {
                     .then(|| "pass --config FILE or set SLO_CONFIG".to_string()),
             }],
             source_name: name,
-        }),
-    }
+        })
 }
 
-/// Validates spec text; `source_name` is used in messages and kept in the model.
-pub fn parse(text: &str, source_name: &str) -> Result<Spec, SpecError> {
+/// The YAML tree of spec text and the spec read from it.
+fn parse_tree(text: &str, source_name: &str) -> Result<(yaml::Node, Spec), SpecError> {
     let fail = |diagnostics| SpecError {
         source_name: source_name.to_string(),
         diagnostics,
@@ -108,5 +177,6 @@ pub fn parse(text: &str, source_name: &str) -> Result<Spec, SpecError> {
             hint: None,
         }])
     })?;
-    format::slo_v1::read(&root, source_name).map_err(fail)
+    let spec = format::slo_v1::read(&root, source_name).map_err(fail)?;
+    Ok((root, spec))
 }
