@@ -8,6 +8,7 @@ use clap::CommandFactory;
 use crate::cli::Cli;
 use crate::error::Error;
 use crate::interface::Outcome;
+use crate::live::Severity;
 use crate::model::Spec;
 use crate::output::{check, report as report_output};
 use crate::settings::{self, CheckFormat, Command, ReportFormat};
@@ -20,6 +21,7 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
             write_text(Path::new(STDOUT), &output::validate::render(&spec))?;
             Ok(Outcome::Success)
         }
+        Command::ValidateOnline(located, online) => validate_online(&located, &online),
         Command::Report(spec, settings) => report(&spec, &settings),
         Command::Check(spec, settings) => check(&spec, &settings),
         Command::GenerateRules(spec, settings) => generate_rules(&spec, &settings),
@@ -47,13 +49,48 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
     }
 }
 
+/// The offline validation's lines on stdout when the live checks find no error; every
+/// finding on stderr, located like the loader's errors.
+fn validate_online(located: &Located, online: &settings::Online) -> Result<Outcome, Error> {
+    let spec = &located.spec;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::DataSource(format!("cannot start the async runtime: {e}")))?;
+    let findings = runtime
+        .block_on(crate::live::check(&online.client, spec, online.at))
+        .map_err(|e| Error::DataSource(e.to_string()))?;
+    let mut located_findings: Vec<_> = findings
+        .iter()
+        .map(|f| {
+            let diagnostic =
+                located.diagnostic(&f.slo, &f.field, f.message.clone(), f.hint.clone());
+            (f.severity, diagnostic)
+        })
+        .collect();
+    located_findings.sort_by_key(|(_, d)| d.pos.map(|p| (p.line, p.column)));
+    for (severity, diagnostic) in &located_findings {
+        let prefix = match severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        };
+        eprintln!("{prefix}: {}", diagnostic.located(&spec.source));
+    }
+    if findings.iter().any(|f| f.severity == Severity::Error) {
+        return Ok(Outcome::Invalid);
+    }
+    write_text(Path::new(STDOUT), &output::validate::render(spec))?;
+    Ok(Outcome::Success)
+}
+
 /// Warnings on stderr, located like the loader's errors, and a count on stdout.
 fn lint(located: &Located, settings: &settings::Lint) -> Result<Outcome, Error> {
     let source = &located.spec.source;
     let findings = crate::lint::lint(&located.spec);
     let mut diagnostics: Vec<_> = findings
         .iter()
-        .map(|f| located.diagnostic(&f.slo, f.field, f.message.clone(), f.hint.clone()))
+        .map(|f| located.diagnostic(&f.slo, f.field, f.message.clone(), Some(f.hint.clone())))
         .collect();
     diagnostics.sort_by_key(|d| d.pos.map(|p| (p.line, p.column)));
     for diagnostic in &diagnostics {

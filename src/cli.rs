@@ -96,6 +96,14 @@ pub struct ConfigArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// Also check each SLO against a live Prometheus (any connection flag, or
+    /// SLO_PROMETHEUS_URL, turns it on): its selectors match series, its latency threshold
+    /// is a bucket, its group_by labels exist, its raw query returns ratios.
+    #[command(flatten)]
+    pub online: Option<PrometheusArgs>,
+    /// With a Prometheus: check the data at this instant (RFC 3339 or Unix seconds), not now.
+    #[arg(long, value_parser = Checked(flags::at))]
+    pub at: Option<f64>,
 }
 
 /// How to reach Prometheus (or Mimir, Cortex, Thanos: anything serving its HTTP API).

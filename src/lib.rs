@@ -16,6 +16,7 @@ pub mod error;
 pub mod gate;
 pub mod interface;
 pub mod lint;
+pub mod live;
 pub mod model;
 pub mod output;
 pub mod prometheus;

@@ -105,13 +105,19 @@ impl Located {
 
     /// A diagnostic about `field` (a dotted path) of SLO `slo`, at the value written there,
     /// or at the nearest enclosing one written (the SLO itself when the field is defaulted).
-    pub fn diagnostic(&self, slo: &str, field: &str, message: String, hint: String) -> Diagnostic {
+    pub fn diagnostic(
+        &self,
+        slo: &str,
+        field: &str,
+        message: String,
+        hint: Option<String>,
+    ) -> Diagnostic {
         Diagnostic {
             pos: self.position(slo, field),
             slo: Some(slo.to_string()),
             field: field.to_string(),
             message,
-            hint: Some(hint),
+            hint,
         }
     }
 

@@ -18,3 +18,4 @@ mod schema;
 mod spec_fuzz;
 mod stack;
 mod validate;
+mod validate_online;
