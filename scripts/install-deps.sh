@@ -2,7 +2,7 @@
 # Installs the Debian packages slo needs, when missing (as root, or through sudo). The one
 # place that runs apt-get: scripts/test.sh and stack/demo.sh call it.
 #   scripts/install-deps.sh demo   prometheus, prometheus-alertmanager, python3-venv
-#   scripts/install-deps.sh test   the same, plus promtool, amtool and docker-compose
+#   scripts/install-deps.sh test   the same, plus promtool, amtool, docker-compose and npm
 set -euo pipefail
 
 mode=${1:-test}
@@ -18,6 +18,8 @@ if [[ $mode == test ]]; then
   command -v promtool >/dev/null || need+=(prometheus)
   command -v amtool >/dev/null || need+=(prometheus-alertmanager)
   command -v docker-compose >/dev/null || need+=(docker-compose)
+  # Node's npm: the grafana_types test installs Grafana's published types with `npm ci`.
+  command -v npm >/dev/null || need+=(npm)
 fi
 
 sudo=""

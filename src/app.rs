@@ -1,12 +1,17 @@
 //! Wires each command's settings to the library: its outputs opened, the work, then the
 //! renderer, then writing.
 
+use clap::CommandFactory;
+
+use crate::cli::Cli;
 use crate::error::Error;
 use crate::interface::Outcome;
+use crate::live::Severity;
 use crate::model::Spec;
 use crate::output::destination::{Destination, Written, output_error};
 use crate::output::{check, console, report as report_output};
 use crate::settings::{self, CheckFormat, Command, ReportFormat};
+use crate::spec::Located;
 use crate::{dashboard, gate, output, report, rules};
 
 pub fn run(command: Command) -> Result<Outcome, Error> {
@@ -15,11 +20,87 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
             let _ = Destination::Stdout.finish(&output::validate::render(&spec))?;
             Ok(Outcome::Success)
         }
+        Command::ValidateOnline(located, online) => validate_online(&located, &online),
         Command::Report(spec, settings) => report(&spec, &settings),
         Command::Check(spec, settings) => check(&spec, &settings),
         Command::GenerateRules(spec, settings) => generate_rules(&spec, &settings),
         Command::GenerateDashboard(spec, settings) => generate_dashboard(&spec, &settings),
+        Command::Lint(located, settings) => lint(&located, &settings),
+        Command::Schema => {
+            let schema = crate::spec::schema::slo_v1();
+            let text = serde_json::to_string_pretty(&schema).expect("a JSON value serializes");
+            let _ = Destination::Stdout.finish(&format!("{text}\n"))?;
+            Ok(Outcome::Success)
+        }
+        Command::Completions(shell) => {
+            let _ = Destination::Stdout.write(|out| {
+                clap_complete::generate(shell, &mut Cli::command(), "slo", out);
+                Ok(())
+            })?;
+            Ok(Outcome::Success)
+        }
+        Command::Man => {
+            let _ = Destination::Stdout
+                .write(|out| clap_mangen::Man::new(Cli::command()).render(out))?;
+            Ok(Outcome::Success)
+        }
     }
+}
+
+/// The offline validation's lines on stdout when the live checks find no error; every
+/// finding on stderr, located like the loader's errors.
+fn validate_online(located: &Located, online: &settings::Online) -> Result<Outcome, Error> {
+    let spec = &located.spec;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::DataSource(format!("cannot start the async runtime: {e}")))?;
+    let findings = runtime
+        .block_on(crate::live::check(&online.client, spec, online.at))
+        .map_err(|e| Error::DataSource(e.to_string()))?;
+    let mut located_findings: Vec<_> = findings
+        .iter()
+        .map(|f| {
+            let diagnostic =
+                located.diagnostic(&f.slo, &f.field, f.message.clone(), f.hint.clone());
+            (f.severity, diagnostic)
+        })
+        .collect();
+    located_findings.sort_by_key(|(_, d)| d.pos.map(|p| (p.line, p.column)));
+    for (severity, diagnostic) in &located_findings {
+        let prefix = match severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        };
+        console::finding(prefix, &diagnostic.located(&spec.source));
+    }
+    if findings.iter().any(|f| f.severity == Severity::Error) {
+        return Ok(Outcome::Invalid);
+    }
+    let _ = Destination::Stdout.finish(&output::validate::render(spec))?;
+    Ok(Outcome::Success)
+}
+
+/// Warnings on stderr, located like the loader's errors, and a count on stdout.
+fn lint(located: &Located, settings: &settings::Lint) -> Result<Outcome, Error> {
+    let source = &located.spec.source;
+    let findings = crate::lint::lint(&located.spec);
+    let mut diagnostics: Vec<_> = findings
+        .iter()
+        .map(|f| located.diagnostic(&f.slo, f.field, f.message.clone(), Some(f.hint.clone())))
+        .collect();
+    diagnostics.sort_by_key(|d| d.pos.map(|p| (p.line, p.column)));
+    for diagnostic in &diagnostics {
+        console::finding("warning", &diagnostic.located(source));
+    }
+    let summary = match findings.len() {
+        0 => "no warnings".to_string(),
+        1 => "1 warning".to_string(),
+        n => format!("{n} warnings"),
+    };
+    let _ = Destination::Stdout.finish(&format!("{source}: {summary}\n"))?;
+    Ok(Outcome::of_lint(findings.is_empty(), settings.strict))
 }
 
 fn generate_rules(spec: &Spec, settings: &settings::GenerateRules) -> Result<Outcome, Error> {

@@ -19,6 +19,8 @@ pub mod dashboard;
 pub mod error;
 pub mod gate;
 pub mod interface;
+pub mod lint;
+pub mod live;
 pub mod model;
 pub mod output;
 pub mod prometheus;

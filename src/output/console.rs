@@ -18,6 +18,12 @@ pub fn error(message: &str) {
     line("error", message);
 }
 
+/// A located finding (`file:line:col: ...`, perhaps with a `hint:` line), after `prefix`
+/// (`error`, `warning`, `note`).
+pub fn finding(prefix: &str, located: &str) {
+    print(format_args!("{prefix}: {}", visible_lines(located)));
+}
+
 /// The error that ended a command. A spec's errors span lines (one per problem, with hints)
 /// and show the file's text visibly where they quote it; every other error is one line.
 pub fn fatal(err: &Error) {

@@ -11,7 +11,7 @@ fn slo(args: &[&str]) -> CmdOutput {
     SloRun::new().args(args).run()
 }
 
-fn yaml_files(dir: &str) -> Vec<PathBuf> {
+pub fn yaml_files(dir: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -7,7 +7,7 @@ use promql_parser::parser::{self, Expr};
 
 use crate::model::{Labels, Selector, Window};
 use crate::promql;
-use crate::spec::reader::{Node, Reader, Value};
+use crate::spec::reader::{Node, Reader, Shape, Value};
 
 /// A mapping of label names to values, none of which `slo` sets itself.
 pub fn labels(r: &mut Reader, node: &Node) -> Labels {
@@ -35,12 +35,21 @@ pub fn labels(r: &mut Reader, node: &Node) -> Labels {
 
 const LABEL_NAME_RULE: &str = "label names match [a-zA-Z_][a-zA-Z0-9_]* and do not start with __";
 
+/// The shape [`label_names`] reads.
+pub const LABEL_NAMES: Shape = Shape::List {
+    items: LABEL_NAMES_ITEMS,
+    hint: LABEL_NAMES_HINT,
+    of: &Shape::String,
+};
+const LABEL_NAMES_ITEMS: &str = "label names";
+const LABEL_NAMES_HINT: Option<&str> = Some("e.g. group_by: [handler]");
+
 /// A list of distinct label names, such as `group_by`; null is an empty list.
 pub fn label_names(r: &mut Reader, node: &Node) -> Option<Vec<String>> {
     if node.value == Value::Null {
         return Some(Vec::new());
     }
-    let items = r.list(node, "label names", Some("e.g. group_by: [handler]"))?;
+    let items = r.list(node, LABEL_NAMES_ITEMS, LABEL_NAMES_HINT)?;
     let mut names = Vec::new();
     let mut ok = true;
     let mut seen = HashSet::new();
