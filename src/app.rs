@@ -1,63 +1,183 @@
-//! Wires each command's settings to the library: the work, then the renderer, then writing.
+//! Wires each command's settings to the library: its outputs opened, the work, then the
+//! renderer, then writing.
 
-use std::io::Write;
 use std::path::Path;
 
+use clap::CommandFactory;
+
+use crate::cli::Cli;
 use crate::error::Error;
 use crate::interface::Outcome;
+use crate::live::Severity;
 use crate::model::Spec;
-use crate::output::{check, report as report_output};
+use crate::output::destination::{Destination, Written, output_error};
+use crate::output::{check, console, report as report_output};
 use crate::settings::{self, CheckFormat, Command, ReportFormat};
+use crate::spec::Located;
 use crate::{dashboard, gate, output, report, rules};
 
 pub fn run(command: Command) -> Result<Outcome, Error> {
     match command {
         Command::Validate(specs) => {
             let text: String = specs.iter().map(output::validate::render).collect();
-            write_text(Path::new(STDOUT), &text)?;
+            let _ = Destination::Stdout.finish(&text)?;
             Ok(Outcome::Success)
         }
+        Command::ValidateOnline(located, online) => validate_online(&located, &online),
         Command::Report(specs, settings) => report(&specs, &settings),
         Command::Check(specs, settings) => check(&specs, &settings),
         Command::GenerateRules(specs, settings) => generate_rules(&specs, &settings),
         Command::GenerateDashboard(specs, settings) => generate_dashboard(&specs, &settings),
+        Command::Lint(located, settings) => lint(&located, &settings),
+        Command::Schema => {
+            let schema = crate::spec::schema::slo_v1();
+            let text = serde_json::to_string_pretty(&schema).expect("a JSON value serializes");
+            let _ = Destination::Stdout.finish(&format!("{text}\n"))?;
+            Ok(Outcome::Success)
+        }
+        Command::Completions(shell) => {
+            let _ = Destination::Stdout.write(|out| {
+                clap_complete::generate(shell, &mut Cli::command(), "slo", out);
+                Ok(())
+            })?;
+            Ok(Outcome::Success)
+        }
+        Command::Man => {
+            let _ = Destination::Stdout
+                .write(|out| clap_mangen::Man::new(Cli::command()).render(out))?;
+            Ok(Outcome::Success)
+        }
     }
+}
+
+/// The offline validation's lines on stdout when the live checks find no error; every
+/// finding on stderr, located like the loader's errors, spec by spec in the order read.
+fn validate_online(specs: &[Located], online: &settings::Online) -> Result<Outcome, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::DataSource(format!("cannot start the async runtime: {e}")))?;
+    let mut any_error = false;
+    for located in specs {
+        let spec = &located.spec;
+        let findings = runtime
+            .block_on(crate::live::check(&online.client, spec, online.at))
+            .map_err(|e| Error::DataSource(e.to_string()))?;
+        let mut located_findings: Vec<_> = findings
+            .iter()
+            .map(|f| {
+                let diagnostic =
+                    located.diagnostic(&f.slo, &f.field, f.message.clone(), f.hint.clone());
+                (f.severity, diagnostic)
+            })
+            .collect();
+        located_findings.sort_by_key(|(_, d)| d.pos.map(|p| (p.line, p.column)));
+        for (severity, diagnostic) in &located_findings {
+            let prefix = match severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Note => "note",
+            };
+            console::finding(prefix, &diagnostic.located(&spec.source));
+        }
+        any_error |= findings.iter().any(|f| f.severity == Severity::Error);
+    }
+    if any_error {
+        return Ok(Outcome::Invalid);
+    }
+    let text: String = specs
+        .iter()
+        .map(|located| output::validate::render(&located.spec))
+        .collect();
+    let _ = Destination::Stdout.finish(&text)?;
+    Ok(Outcome::Success)
+}
+
+/// Warnings on stderr, located like the loader's errors, and a count per spec on stdout.
+fn lint(specs: &[Located], settings: &settings::Lint) -> Result<Outcome, Error> {
+    let mut summaries = String::new();
+    let mut clean = true;
+    for located in specs {
+        let source = &located.spec.source;
+        let findings = crate::lint::lint(&located.spec);
+        let mut diagnostics: Vec<_> = findings
+            .iter()
+            .map(|f| located.diagnostic(&f.slo, f.field, f.message.clone(), Some(f.hint.clone())))
+            .collect();
+        diagnostics.sort_by_key(|d| d.pos.map(|p| (p.line, p.column)));
+        for diagnostic in &diagnostics {
+            console::finding("warning", &diagnostic.located(source));
+        }
+        let summary = match findings.len() {
+            0 => "no warnings".to_string(),
+            1 => "1 warning".to_string(),
+            n => format!("{n} warnings"),
+        };
+        // A file of several services gets a line for each.
+        if specs.len() > 1 {
+            summaries.push_str(&format!("{source} ({}): {summary}\n", located.spec.service));
+        } else {
+            summaries.push_str(&format!("{source}: {summary}\n"));
+        }
+        clean &= findings.is_empty();
+    }
+    let _ = Destination::Stdout.finish(&summaries)?;
+    Ok(Outcome::of_lint(clean, settings.strict))
 }
 
 /// The rules of every spec, in the order read, in one file.
 fn generate_rules(specs: &[Spec], settings: &settings::GenerateRules) -> Result<Outcome, Error> {
+    let mut out = Destination::open(&settings.path)?;
     let groups = specs
         .iter()
         .flat_map(|spec| rules::generate(spec, settings.label_style));
     let mut sources: Vec<&str> = specs.iter().map(|s| s.source.as_str()).collect();
     sources.dedup();
-    write_output(&settings.path, |out| {
-        rules::write(out, groups, &sources.join(", "), &settings.format)
-    })?;
+    let _ = out.write(|out| rules::write(out, groups, &sources.join(", "), &settings.format))?;
+    out.commit()?;
     Ok(Outcome::Success)
 }
 
 /// One dashboard per service: at `--output`, or, for several, in it as a directory.
+/// Every file (the dashboard and the provisioning files) is opened and written before any
+/// replaces its old version, so a bad `--provisioning` directory leaves `--output` as it was.
 fn generate_dashboard(
     specs: &[Spec],
     settings: &settings::GenerateDashboard,
 ) -> Result<Outcome, Error> {
+    let mut outputs = Vec::new();
     for spec in specs {
         let board = dashboard::dashboard(spec, settings.label_style);
         let json = dashboard::to_json(&board);
         let uid = dashboard::uid(&spec.service);
-        if specs.len() == 1 {
-            write_text(&settings.path, &json)?;
+        let out = if specs.len() == 1 {
+            Destination::open(&settings.path)?
         } else {
-            write_creating_dirs(&settings.path.join(format!("{uid}.json")), &json)?;
-        }
+            open_creating_dirs(&settings.path.join(format!("{uid}.json")))?
+        };
+        outputs.push((out, json.clone()));
         if let Some(dir) = &settings.provisioning {
             for file in dashboard::provisioning_files(&uid, &json, &settings.prometheus_url) {
-                write_creating_dirs(&dir.join(&file.path), &file.contents)?;
+                outputs.push((open_creating_dirs(&dir.join(&file.path))?, file.contents));
             }
         }
     }
+    for (out, text) in &mut outputs {
+        // A reader gone from standard output takes nothing else with it.
+        let _ = out.write_text(text)?;
+    }
+    for (out, _) in outputs {
+        out.commit()?;
+    }
     Ok(Outcome::Success)
+}
+
+/// Opens `path`, creating the directories it needs.
+fn open_creating_dirs(path: &Path) -> Result<Destination, Error> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(output_error(parent))?;
+    }
+    Destination::open(path)
 }
 
 /// Evaluates every spec at the same instant, as one report whose rows name their service.
@@ -76,7 +196,8 @@ fn evaluate(specs: &[Spec], evaluation: &settings::Evaluation) -> Result<report:
     Ok(merged.expect("a command reads at least one spec"))
 }
 
-/// Prints what could be evaluated on stdout, and warnings and failures on stderr.
+/// Prints what could be evaluated on stdout, and warnings and failures on stderr. A reader
+/// gone from stdout ends it quietly with exit 0.
 fn report(specs: &[Spec], settings: &settings::Report) -> Result<Outcome, Error> {
     let report = evaluate(specs, &settings.evaluation)?;
     print_warnings(&report);
@@ -88,16 +209,32 @@ fn report(specs: &[Spec], settings: &settings::Report) -> Result<Outcome, Error>
             ReportFormat::Json => report_output::json::render(&report),
             ReportFormat::Markdown => report_output::markdown::render(&report),
         };
-        write_text(Path::new(STDOUT), &text)?;
+        if Destination::Stdout.finish(&text)? == Written::ReaderGone {
+            return Ok(Outcome::Success);
+        }
     }
     for error in report.errors() {
-        eprintln!("error: {error}");
+        console::error(&error.to_string());
     }
     Ok(Outcome::of_report(&report))
 }
 
 /// Evaluates exactly as `report` does, holds each row to its policy and writes the verdict.
+///
+/// Every output is opened before the first query, so exit 2 means nothing was evaluated.
+/// Once there is a verdict, its exit code stands: an output that then cannot be written (or
+/// a reader gone from stdout) is reported on stderr, never turned into another exit code.
 fn check(specs: &[Spec], settings: &settings::Check) -> Result<Outcome, Error> {
+    let junit = settings
+        .junit
+        .as_deref()
+        .map(Destination::open)
+        .transpose()?;
+    let step_summary = settings
+        .step_summary
+        .as_deref()
+        .map(Destination::append)
+        .transpose()?;
     let report = evaluate(specs, &settings.evaluation)?;
     let verdict = gate::apply(&report, &settings.policies, settings.allow_no_data);
     print_warnings(&report);
@@ -106,74 +243,25 @@ fn check(specs: &[Spec], settings: &settings::Check) -> Result<Outcome, Error> {
         CheckFormat::Github => check::github::render(&verdict),
         CheckFormat::Json => check::json::render(&report, &verdict),
     };
-    write_text(Path::new(STDOUT), &text)?;
-    if let Some(path) = &settings.junit {
-        let services: Vec<&str> = specs.iter().map(|s| s.service.as_str()).collect();
-        let xml = check::junit::render(&verdict, &services.join(", "), report.evaluated_at);
-        write_text(path, &xml)?;
-    }
-    if let Some(path) = &settings.step_summary {
-        let markdown = check::github::step_summary(&verdict, &report);
-        append(path, &markdown)?;
+    let outputs = [
+        Some((Destination::Stdout, text)),
+        junit.map(|out| {
+            let services: Vec<&str> = specs.iter().map(|s| s.service.as_str()).collect();
+            let xml = check::junit::render(&verdict, &services.join(", "), report.evaluated_at);
+            (out, xml)
+        }),
+        step_summary.map(|out| (out, check::github::step_summary(&verdict, &report))),
+    ];
+    for (out, text) in outputs.into_iter().flatten() {
+        if let Err(err) = out.finish(&text) {
+            console::error(&err.to_string());
+        }
     }
     Ok(Outcome::of_verdict(verdict.verdict()))
 }
 
 fn print_warnings(report: &report::Report) {
     for warning in &report.warnings {
-        eprintln!("warning: {warning}");
+        console::warning(warning);
     }
-}
-
-/// Standard output, where a path is expected.
-const STDOUT: &str = "-";
-
-/// Runs `write` on `path`, or on standard output for `-`, buffered.
-fn write_output(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<(), Error> {
-    if path == Path::new(STDOUT) {
-        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-        return write(&mut stdout)
-            .and_then(|()| stdout.flush())
-            .map_err(output_error(path));
-    }
-    let file = std::fs::File::create(path).map_err(output_error(path))?;
-    let mut file = std::io::BufWriter::new(file);
-    write(&mut file)
-        .and_then(|()| file.flush())
-        .map_err(output_error(path))
-}
-
-fn write_text(path: &Path, text: &str) -> Result<(), Error> {
-    write_output(path, |out| out.write_all(text.as_bytes()))
-}
-
-/// Writes `text` to `path`, creating the directories it needs.
-fn write_creating_dirs(path: &Path, text: &str) -> Result<(), Error> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(output_error(parent))?;
-    }
-    write_text(path, text)
-}
-
-/// Appends to a file other steps also write to, such as `$GITHUB_STEP_SUMMARY`.
-fn append(path: &Path, text: &str) -> Result<(), Error> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut file| file.write_all(text.as_bytes()))
-        .map_err(output_error(path))
-}
-
-/// The error for a failed write to `path`.
-fn output_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
-    let path = if path == Path::new(STDOUT) {
-        "<stdout>".to_string()
-    } else {
-        path.display().to_string()
-    };
-    move |source| Error::Output { path, source }
 }

@@ -55,6 +55,34 @@ pub enum Command {
     /// Write a Grafana dashboard (and provisioning files) for the generated rules.
     #[command(after_help = exit_codes_help())]
     GenerateDashboard(GenerateDashboardArgs),
+    /// Warn about SLO designs that are valid but likely mistakes; needs no Prometheus.
+    ///
+    /// Warnings: an objective so high that an hour of typical traffic (assumed: one event a
+    /// second) cannot hold one bad event, page and ticket alerts both disabled, a compliance
+    /// window under 7 days, and a raw query with a fixed range instead of {{window}}.
+    #[command(after_help = exit_codes_help())]
+    Lint(LintArgs),
+    /// Print the JSON Schema of slo.yaml, for editors (yaml-language-server).
+    #[command(after_help = exit_codes_help())]
+    Schema,
+    /// Print a shell completion script, e.g. `slo completions bash > /etc/bash_completion.d/slo`.
+    #[command(after_help = exit_codes_help())]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `slo man > slo.1`.
+    #[command(after_help = exit_codes_help())]
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Exit 1 when there is any warning.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -73,6 +101,14 @@ pub struct ConfigArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// Also check each SLO against a live Prometheus (any connection flag, or
+    /// SLO_PROMETHEUS_URL, turns it on): its selectors match series, its latency threshold
+    /// is a bucket, its group_by labels exist, its raw query returns ratios.
+    #[command(flatten)]
+    pub online: Option<PrometheusArgs>,
+    /// With a Prometheus: check the data at this instant (RFC 3339 or Unix seconds), not now.
+    #[arg(long, value_parser = Checked(flags::at))]
+    pub at: Option<f64>,
 }
 
 /// How to reach Prometheus (or Mimir, Cortex, Thanos: anything serving its HTTP API).
@@ -104,9 +140,10 @@ pub struct PrometheusArgs {
         long,
         env = "SLO_PROMETHEUS_TOKEN",
         hide_env_values = true,
-        hide = true,
-        conflicts_with = "basic_auth_user"
+        hide = true
     )]
+    // Not `conflicts_with = "basic_auth_user"`: clap counts an empty SLO_PROMETHEUS_TOKEN as
+    // given, and empty means no token. Settings refuse a real token with basic auth.
     pub bearer_token: Option<String>,
     /// User name for HTTP basic auth.
     #[arg(long, env = "SLO_PROMETHEUS_USER")]
@@ -126,6 +163,12 @@ pub struct PrometheusArgs {
     /// PEM file of a CA certificate to trust, for a Prometheus behind a private CA.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Refuse an answer larger than this (bytes, or with KiB, MiB, GiB).
+    #[arg(long, default_value = "64MiB", value_name = "SIZE", value_parser = Checked(flags::byte_size))]
+    pub max_response_bytes: u64,
+    /// Refuse an answer with more series than this.
+    #[arg(long, default_value_t = 10_000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_series: u32,
 }
 
 /// Which SLOs to evaluate, and when.
@@ -144,6 +187,12 @@ pub struct EvaluationArgs {
     /// Status `at_risk` when less than this percentage of the error budget remains.
     #[arg(long, default_value_t = 25.0, value_name = "PCT")]
     pub warn_below: f64,
+    /// Give up on every SLO not evaluated after this long overall (e.g. 2m) [default: none].
+    #[arg(long, value_name = "DURATION", value_parser = Checked(flags::deadline))]
+    pub deadline: Option<Window>,
+    /// Make an SLO an error when Prometheus warns about an answer (e.g. a partial response).
+    #[arg(long)]
+    pub fail_on_warnings: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

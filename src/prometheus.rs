@@ -2,24 +2,36 @@
 //!
 //! Failures come back as a kind and a one-line message for the caller to attach to the SLO and
 //! query they belong to. Secrets (bearer token, basic-auth password, header values,
-//! credentials in the URL) never appear in them.
+//! credentials in the URL) never appear in them. What a server sends is read within limits:
+//! the body's size and the series per answer are capped, echoed text is clipped, redirects to
+//! another origin are not followed, and once the server is known unreachable no further query
+//! is sent.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
 use tokio::sync::Semaphore;
 
 use crate::interface::report::QueryErrorKind;
 use crate::model::{Labels, Window};
 
-/// Attempts per query when the failure may be transient (connection error, HTTP 5xx).
+/// Attempts per query when the failure may be transient (connection reset, HTTP 5xx).
 const ATTEMPTS: u32 = 3;
 /// Pause before the second attempt; doubled before each later one.
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// How much of an unexpected body an error message quotes.
 const EXCERPT_CHARS: usize = 120;
+/// How much of any one text from the server (a warning, an error, a label value) is echoed.
+pub const ECHO_CHARS: usize = 512;
+/// Warnings (and infos) echoed per answer; the rest are counted.
+const ECHOED_NOTES: usize = 5;
+/// Redirects followed per query, all within the origin of the base URL.
+const MAX_REDIRECTS: usize = 5;
 
 /// One sample of an instant vector.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,13 +40,25 @@ pub struct Sample {
     pub value: f64,
 }
 
-/// A successful answer. NaN samples (e.g. 0/0 in a raw ratio) are left out: they mean "no
-/// value", and must never reach arithmetic or output.
+/// A successful answer. Values are finite or NaN: what NaN means depends on the query (no
+/// traffic in a ratio, a broken counter in a count), so the caller decides.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Answer {
     pub samples: Vec<Sample>,
-    /// Prometheus' `warnings` and `infos`, as it worded them.
+    /// Prometheus' `warnings` (e.g. a partial response), clipped, at most a few.
     pub warnings: Vec<String>,
+    /// Prometheus' `infos`, clipped, at most a few.
+    pub infos: Vec<String>,
+}
+
+/// How much of one answer is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of the response bodies held at once, together (`--max-response-bytes`): a
+    /// bound on memory whatever `--concurrency` is.
+    pub max_response_bytes: u64,
+    /// Series in one answer (`--max-series`).
+    pub max_series: usize,
 }
 
 /// How to reach Prometheus, as the settings layer checked it.
@@ -50,9 +74,11 @@ pub struct Connection {
     pub auth: Auth,
     /// Certificates to trust besides the system's.
     pub ca_certs: Option<Vec<reqwest::Certificate>>,
+    pub limits: Limits,
 }
 
-/// Cheap to clone; clones share the connection pool and the concurrency limit.
+/// Cheap to clone; clones share the connection pool, the concurrency limit and what is known
+/// about the server's reachability.
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
@@ -62,7 +88,13 @@ pub struct Client {
     /// Per attempt; a Window for its Prometheus-style text (`30s`, `1m30s`).
     timeout: Window,
     auth: Arc<Auth>,
+    limits: Limits,
     in_flight: Arc<Semaphore>,
+    /// Bytes of the bodies being read or parsed now, by every clone.
+    buffered: Arc<AtomicU64>,
+    /// Set by the first query that finds the server unreachable (refused, DNS, TLS); every
+    /// later query fails with it at once instead of knocking again.
+    unreachable: Arc<OnceLock<QueryError>>,
 }
 
 pub enum Auth {
@@ -83,21 +115,26 @@ pub struct QueryError {
 }
 
 impl QueryError {
-    fn new(kind: QueryErrorKind, message: String) -> Self {
+    pub fn new(kind: QueryErrorKind, message: String) -> Self {
         QueryError { kind, message }
     }
 }
 
-/// Whether another attempt may succeed.
+/// Whether another attempt, or any other query, may succeed.
+#[derive(Debug)]
 enum Failure {
     Transient(QueryError),
     Final(QueryError),
+    /// The server cannot be reached at all: no query to it can succeed.
+    Unreachable(QueryError),
 }
 
 impl Client {
     /// Fails only when the TLS setup refuses the connection's certificates.
     pub fn new(connection: Connection) -> Result<Client, reqwest::Error> {
-        let mut builder = reqwest::Client::builder().default_headers(connection.headers);
+        let mut builder = reqwest::Client::builder()
+            .default_headers(connection.headers)
+            .redirect(same_origin_redirects());
         if let Some(certs) = connection.ca_certs {
             builder = builder.tls_certs_merge(certs);
         }
@@ -107,12 +144,15 @@ impl Client {
             shown_url: redact_url(&connection.base_url),
             timeout: connection.timeout,
             auth: Arc::new(connection.auth),
+            limits: connection.limits,
             in_flight: Arc::new(Semaphore::new(connection.concurrency.max(1))),
+            buffered: Arc::new(AtomicU64::new(0)),
+            unreachable: Arc::new(OnceLock::new()),
         })
     }
 
     /// Runs `promql` as an instant query at `at` (Unix seconds). At most `--concurrency`
-    /// queries are in flight at once; connection errors and 5xx answers are retried.
+    /// queries are in flight at once; connection resets and 5xx answers are retried.
     pub async fn query(&self, promql: &str, at: f64) -> Result<Answer, QueryError> {
         let _permit = self
             .in_flight
@@ -122,6 +162,9 @@ impl Client {
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
+            if let Some(error) = self.unreachable.get() {
+                return Err(error.clone());
+            }
             match self.attempt(promql, at).await {
                 Ok(answer) => return Ok(answer),
                 Err(Failure::Transient(_)) if attempt < ATTEMPTS => {
@@ -133,7 +176,10 @@ impl Client {
                     let message = format!("{error} (gave up after {ATTEMPTS} attempts)");
                     return Err(QueryError::new(error.kind, message));
                 }
-                Err(Failure::Final(message)) => return Err(message),
+                Err(Failure::Final(error)) => return Err(error),
+                Err(Failure::Unreachable(error)) => {
+                    return Err(self.unreachable.get_or_init(|| error).clone());
+                }
             }
         }
     }
@@ -150,63 +196,71 @@ impl Client {
             Auth::Bearer(token) => request.bearer_auth(token),
             Auth::Basic { user, password } => request.basic_auth(user, password.as_deref()),
         };
-        let response = request
+        let mut response = request
             .send()
             .await
             .map_err(|e| self.transport_failure(e))?;
         let status = response.status();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| self.transport_failure(e))?;
-        let parsed: Result<ApiResponse, _> = serde_json::from_str(&body);
-        let http_failure = |kind: QueryErrorKind, detail: String| {
-            let message = format!("{} answered HTTP {status}: {detail}", self.shown_url);
-            let message = QueryError::new(kind, message);
-            if status.is_server_error() {
-                Failure::Transient(message)
-            } else {
-                Failure::Final(message)
-            }
-        };
-        match parsed {
-            Ok(api) if api.status == "error" => {
-                let error_type = api.error_type.as_deref().unwrap_or("unknown error type");
-                Err(http_failure(
-                    QueryErrorKind::Api {
-                        error_type: error_type.to_string(),
-                    },
-                    format!(
-                        "query failed ({error_type}): {}",
-                        api.error.as_deref().unwrap_or("no message")
-                    ),
-                ))
-            }
-            _ if !status.is_success() => Err(http_failure(
+        if status.is_redirection() {
+            return Err(Failure::Final(QueryError::new(
                 QueryErrorKind::HttpStatus {
                     status: status.as_u16(),
                 },
-                excerpt(&body),
-            )),
-            Ok(api) if api.status == "success" => read_data(api).map_err(|message| {
-                Failure::Final(QueryError::new(QueryErrorKind::Decode, message))
-            }),
-            Ok(api) => Err(Failure::Final(QueryError::new(
-                QueryErrorKind::Decode,
                 format!(
-                    "{} answered with status `{}`, expected `success`",
-                    self.shown_url, api.status
+                    "{} answered HTTP {status}, a redirect to another origin (scheme, host or \
+                     port), which is not followed: the request's headers and credentials are \
+                     only ever sent to the origin of --prometheus-url",
+                    self.shown_url
                 ),
-            ))),
-            Err(e) => Err(Failure::Final(QueryError::new(
-                QueryErrorKind::Decode,
-                format!(
-                    "{} did not answer with Prometheus API JSON ({e}); the body starts: {}",
-                    self.shown_url,
-                    excerpt(&body)
-                ),
-            ))),
+            )));
         }
+        let mut held = Held {
+            buffered: &self.buffered,
+            bytes: 0,
+        };
+        let body = self.read_body(&mut response, &mut held).await?;
+        interpret(status, &body, self.limits.max_series, &self.shown_url)
+    }
+
+    /// The body, read as it streams in, within `--max-response-bytes` for all the bodies
+    /// held at once; `held` accounts for this one until it is dropped.
+    async fn read_body(
+        &self,
+        response: &mut reqwest::Response,
+        held: &mut Held<'_>,
+    ) -> Result<Vec<u8>, Failure> {
+        let cap = self.limits.max_response_bytes;
+        let too_large = |this_body_alone: bool| {
+            let why = if this_body_alone {
+                "answered with more than"
+            } else {
+                "sent answers that, read at once, exceeded"
+            };
+            Failure::Final(QueryError::new(
+                QueryErrorKind::Unusable,
+                format!(
+                    "{} {why} {} (--max-response-bytes, a bound on the answers held at once); \
+                     narrow the query, lower --concurrency or raise the limit",
+                    self.shown_url,
+                    size_text(cap)
+                ),
+            ))
+        };
+        if response.content_length().is_some_and(|len| len > cap) {
+            return Err(too_large(true));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_failure(e))?
+        {
+            if !held.add(chunk.len() as u64, cap) {
+                return Err(too_large(held.bytes > cap));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn transport_failure(&self, error: reqwest::Error) -> Failure {
@@ -217,14 +271,62 @@ impl Client {
                 QueryErrorKind::Timeout,
                 format!("no answer from {url} within {limit} (--timeout)"),
             ))
+        } else if error.is_connect() {
+            // Refused, DNS and TLS (certificate) failures happen while connecting: retrying,
+            // or sending the other queries, only delays the same answer.
+            Failure::Unreachable(QueryError::new(
+                QueryErrorKind::Unreachable,
+                format!(
+                    "cannot reach {url}: {} (not retried; no further queries were sent)",
+                    root_cause(error)
+                ),
+            ))
         } else {
-            // Connection refused, reset, DNS or TLS failures: the chain of causes says which.
+            // A connection reset or cut short mid-answer: another attempt may get through.
             Failure::Transient(QueryError::new(
                 QueryErrorKind::Unreachable,
                 format!("cannot reach {url}: {}", root_cause(error)),
             ))
         }
     }
+}
+
+/// One body's share of the bytes all bodies hold at once; given back when dropped.
+struct Held<'a> {
+    buffered: &'a AtomicU64,
+    bytes: u64,
+}
+
+impl Held<'_> {
+    /// Counts `more` bytes; false when that takes all bodies together over `cap`.
+    fn add(&mut self, more: u64, cap: u64) -> bool {
+        self.bytes += more;
+        self.buffered.fetch_add(more, Ordering::SeqCst) + more <= cap
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.buffered.fetch_sub(self.bytes, Ordering::SeqCst);
+    }
+}
+
+/// Follows redirects within the origin (scheme, host, port) of the first request only, so
+/// that headers such as `X-Scope-OrgID` or an API key never reach another server.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// The root cause of a transport error (`Connection refused (os error 111)`, a TLS
@@ -235,7 +337,7 @@ fn root_cause(error: reqwest::Error) -> String {
     while let Some(source) = cause.source() {
         cause = source;
     }
-    cause.to_string()
+    clip(&cause.to_string())
 }
 
 /// `<base>/api/v1/query`, keeping a path prefix such as `/prometheus`.
@@ -259,22 +361,44 @@ fn redact_url(url: &reqwest::Url) -> String {
     shown.to_string().trim_end_matches('/').to_string()
 }
 
-/// The first characters of a body, on one line.
-fn excerpt(body: &str) -> String {
-    let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.is_empty() {
-        return "(empty body)".to_string();
+/// `64 MiB` for a whole number of KiB, MiB or GiB, else `N bytes`.
+pub fn size_text(bytes: u64) -> String {
+    for (unit, size) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
+        if bytes >= size && bytes.is_multiple_of(size) {
+            return format!("{} {unit}", bytes / size);
+        }
     }
-    match flat.char_indices().nth(EXCERPT_CHARS) {
-        Some((cut, _)) => format!("{}…", &flat[..cut]),
-        None => flat,
+    format!("{bytes} bytes")
+}
+
+/// At most [`ECHO_CHARS`] characters of a text from the server, with an ellipsis when cut.
+pub fn clip(text: &str) -> String {
+    clip_to(text, ECHO_CHARS)
+}
+
+fn clip_to(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }
 
+/// The first characters of a body, on one line.
+fn excerpt(body: &[u8]) -> String {
+    // Only the start is quoted, so only the start is decoded.
+    let start = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 8)]);
+    let flat = start.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.is_empty() {
+        return "(empty body)".to_string();
+    }
+    clip_to(&flat, EXCERPT_CHARS)
+}
+
+/// The envelope of every API answer; `R` is how much of `data.result` is read.
 #[derive(Deserialize)]
-struct ApiResponse {
+struct ApiResponse<R> {
     status: String,
-    data: Option<ApiData>,
+    data: Option<ApiData<R>>,
     #[serde(rename = "errorType")]
     error_type: Option<String>,
     error: Option<String>,
@@ -285,10 +409,39 @@ struct ApiResponse {
 }
 
 #[derive(Deserialize)]
-struct ApiData {
+struct ApiData<R> {
     #[serde(rename = "resultType")]
     result_type: String,
-    result: serde_json::Value,
+    result: R,
+}
+
+/// The second reading of a successful answer, once its size is known to be within limits.
+#[derive(Deserialize)]
+struct ResultOnly<R> {
+    data: ApiData<R>,
+}
+
+/// The number of elements of a JSON array, counted without keeping them.
+struct ArrayLength(usize);
+
+impl<'de> Deserialize<'de> for ArrayLength {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Count;
+        impl<'de> Visitor<'de> for Count {
+            type Value = ArrayLength;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ArrayLength, A::Error> {
+                let mut length = 0;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    length += 1;
+                }
+                Ok(ArrayLength(length))
+            }
+        }
+        deserializer.deserialize_seq(Count)
+    }
 }
 
 #[derive(Deserialize)]
@@ -298,70 +451,178 @@ struct VectorSample {
     value: (f64, String),
 }
 
-fn read_data(api: ApiResponse) -> Result<Answer, String> {
-    let data = api
-        .data
-        .ok_or("the answer has status `success` but no `data`")?;
-    let raw: Vec<VectorSample> = match data.result_type.as_str() {
-        "vector" => serde_json::from_value(data.result)
-            .map_err(|e| format!("the result is not an instant vector: {e}"))?,
-        "scalar" => {
-            let value = serde_json::from_value(data.result)
-                .map_err(|e| format!("the result is not a scalar: {e}"))?;
-            vec![VectorSample {
-                metric: Labels::new(),
-                value,
-            }]
+/// What a complete answer of HTTP `status` says. The envelope is read first, with the result
+/// only counted, so that an answer over `max_series` is refused before its series are built.
+fn interpret(
+    status: StatusCode,
+    body: &[u8],
+    max_series: usize,
+    shown_url: &str,
+) -> Result<Answer, Failure> {
+    let http_failure = |kind: QueryErrorKind, detail: String| {
+        let error = QueryError::new(
+            kind,
+            format!("{shown_url} answered HTTP {status}: {detail}"),
+        );
+        if status.is_server_error() {
+            Failure::Transient(error)
+        } else {
+            Failure::Final(error)
         }
-        other => return Err(format!("the query returned a {other}, expected a vector")),
     };
-    let mut samples = Vec::with_capacity(raw.len());
-    for sample in raw {
-        let value: f64 = sample.value.1.parse().map_err(|_| {
-            format!(
-                "the sample value `{}` is not a number",
-                excerpt(&sample.value.1)
-            )
-        })?;
-        if value.is_nan() {
-            continue;
+    let decode_failure =
+        |message: String| Failure::Final(QueryError::new(QueryErrorKind::Decode, message));
+    match serde_json::from_slice::<ApiResponse<ArrayLength>>(body) {
+        Ok(api) if api.status == "error" => {
+            let error_type = clip(api.error_type.as_deref().unwrap_or("unknown error type"));
+            let message = clip(api.error.as_deref().unwrap_or("no message"));
+            Err(http_failure(
+                QueryErrorKind::Api {
+                    error_type: error_type.clone(),
+                },
+                format!("query failed ({error_type}): {message}"),
+            ))
         }
-        if value.is_infinite() {
-            return Err(format!(
-                "the query returned {} for {}; a count or ratio must be finite",
-                sample.value.1,
-                series_text(&sample.metric)
-            ));
+        _ if !status.is_success() => Err(http_failure(
+            QueryErrorKind::HttpStatus {
+                status: status.as_u16(),
+            },
+            excerpt(body),
+        )),
+        Ok(api) if api.status == "success" => {
+            let data = api.data.ok_or_else(|| {
+                decode_failure("the answer has status `success` but no `data`".into())
+            })?;
+            let samples = match data.result_type.as_str() {
+                "vector" if data.result.0 > max_series => {
+                    return Err(Failure::Final(QueryError::new(
+                        QueryErrorKind::Unusable,
+                        format!(
+                            "the query returned {} series, more than --max-series {max_series}; \
+                             aggregate it, or raise the limit",
+                            data.result.0
+                        ),
+                    )));
+                }
+                "vector" => read_result::<Vec<VectorSample>>(body, |raw| raw),
+                "scalar" => read_result::<(f64, String)>(body, |value| {
+                    vec![VectorSample {
+                        metric: Labels::new(),
+                        value,
+                    }]
+                }),
+                other => Err(format!(
+                    "the query returned a {}, expected a vector",
+                    clip(other)
+                )),
+            }
+            .and_then(samples)
+            .map_err(decode_failure)?;
+            Ok(Answer {
+                samples,
+                warnings: notes(api.warnings, "warning"),
+                infos: notes(api.infos, "info"),
+            })
         }
-        samples.push(Sample {
-            labels: sample.metric,
-            value,
-        });
+        Ok(api) => Err(decode_failure(format!(
+            "{shown_url} answered with status `{}`, expected `success`",
+            clip(&api.status)
+        ))),
+        Err(e) => Err(decode_failure(format!(
+            "{shown_url} did not answer with Prometheus API JSON ({}); the body starts: {}",
+            clip(&e.to_string()),
+            excerpt(body)
+        ))),
     }
-    let warnings = api
-        .warnings
-        .into_iter()
-        .chain(api.infos.into_iter().map(|i| format!("info: {i}")))
-        .collect();
-    Ok(Answer { samples, warnings })
 }
 
-/// `{a="b"}` for messages.
+/// `data.result` of a successful answer as `R`, turned into samples by `into_samples`.
+fn read_result<R: serde::de::DeserializeOwned>(
+    body: &[u8],
+    into_samples: impl FnOnce(R) -> Vec<VectorSample>,
+) -> Result<Vec<VectorSample>, String> {
+    serde_json::from_slice::<ResultOnly<R>>(body)
+        .map(|r| into_samples(r.data.result))
+        .map_err(|e| {
+            format!(
+                "the result is not of its `resultType`: {}",
+                clip(&e.to_string())
+            )
+        })
+}
+
+/// Numbers from the samples' text values; infinity is refused, naming the series.
+fn samples(raw: Vec<VectorSample>) -> Result<Vec<Sample>, String> {
+    raw.into_iter()
+        .map(|sample| {
+            let text = &sample.value.1;
+            let value: f64 = text.parse().map_err(|_| {
+                format!(
+                    "the sample value `{}` is not a number",
+                    excerpt(text.as_bytes())
+                )
+            })?;
+            if value.is_infinite() {
+                return Err(format!(
+                    "the query returned {} for {}; a count or ratio must be finite",
+                    clip(text),
+                    series_text(&sample.metric)
+                ));
+            }
+            Ok(Sample {
+                labels: sample.metric,
+                value,
+            })
+        })
+        .collect()
+}
+
+/// Warnings or infos as they are echoed: each clipped, at most [`ECHOED_NOTES`] of them, then
+/// how many more there were.
+fn notes(texts: Vec<String>, what: &str) -> Vec<String> {
+    let more = texts.len().saturating_sub(ECHOED_NOTES);
+    let mut shown: Vec<String> = texts.iter().take(ECHOED_NOTES).map(|t| clip(t)).collect();
+    if more > 0 {
+        shown.push(format!("… and {more} more {what}s"));
+    }
+    shown
+}
+
+/// `{a="b"}` for messages, clipped.
 pub fn series_text(labels: &Labels) -> String {
     let pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-    format!("{{{}}}", pairs.join(", "))
+    clip(&format!("{{{}}}", pairs.join(", ")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const URL: &str = "http://h:9090";
+
+    fn answer_of(status: u16, json: &str, max_series: usize) -> Result<Answer, Failure> {
+        let status = StatusCode::from_u16(status).unwrap();
+        interpret(status, json.as_bytes(), max_series, URL)
+    }
+
     fn answer(json: &str) -> Result<Answer, String> {
-        read_data(serde_json::from_str(json).unwrap())
+        answer_of(200, json, 10).map_err(|f| match f {
+            Failure::Final(e) | Failure::Transient(e) | Failure::Unreachable(e) => e.message,
+        })
+    }
+
+    fn vector(n: usize) -> String {
+        let series: Vec<String> = (0..n)
+            .map(|i| format!(r#"{{"metric":{{"i":"{i}"}},"value":[1,"{i}"]}}"#))
+            .collect();
+        format!(
+            r#"{{"status":"success","data":{{"resultType":"vector","result":[{}]}}}}"#,
+            series.join(",")
+        )
     }
 
     #[test]
-    fn reads_vectors_and_scalars_and_drops_nan() {
+    fn reads_vectors_and_scalars_and_keeps_nan() {
         let a = answer(
             r#"{"status":"success","data":{"resultType":"vector","result":[
                 {"metric":{"handler":"/a"},"value":[1793491200,"1.5"]},
@@ -369,10 +630,14 @@ mod tests {
                 "warnings":["w1"],"infos":["i1"]}"#,
         )
         .unwrap();
-        assert_eq!(a.samples.len(), 1);
+        assert_eq!(a.samples.len(), 2);
         assert_eq!(a.samples[0].value, 1.5);
         assert_eq!(a.samples[0].labels["handler"], "/a");
-        assert_eq!(a.warnings, ["w1", "info: i1"]);
+        assert!(a.samples[1].value.is_nan());
+        assert_eq!(
+            (a.warnings, a.infos),
+            (vec!["w1".into()], vec!["i1".into()])
+        );
         let s =
             answer(r#"{"status":"success","data":{"resultType":"scalar","result":[1,"0.25"]}}"#)
                 .unwrap();
@@ -387,6 +652,79 @@ mod tests {
         assert!(inf.unwrap_err().contains("+Inf"));
         let matrix = answer(r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#);
         assert!(matrix.unwrap_err().contains("matrix"));
+    }
+
+    #[test]
+    fn more_series_than_the_limit_are_refused_naming_the_flag() {
+        assert_eq!(answer(&vector(10)).unwrap().samples.len(), 10);
+        let message = answer(&vector(11)).unwrap_err();
+        assert!(
+            message.contains("returned 11 series, more than --max-series 10"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn server_texts_are_clipped_and_warnings_counted() {
+        let long = "w".repeat(20_000);
+        let warnings: Vec<String> = (0..8).map(|_| long.clone()).collect();
+        let json = serde_json::json!({"status": "success",
+            "data": {"resultType": "vector", "result": []}, "warnings": warnings});
+        let a = answer(&json.to_string()).unwrap();
+        assert_eq!(a.warnings.len(), ECHOED_NOTES + 1);
+        assert_eq!(a.warnings[0].chars().count(), ECHO_CHARS + 1);
+        assert!(a.warnings[0].ends_with('…'));
+        assert_eq!(a.warnings[ECHOED_NOTES], "… and 3 more warnings");
+        let json = serde_json::json!({"status": "error", "errorType": "bad_data", "error": long});
+        let message = match answer_of(400, &json.to_string(), 10) {
+            Err(Failure::Final(e)) => e.message,
+            other => panic!("{other:?}"),
+        };
+        assert!(message.len() < ECHO_CHARS + 200, "{message}");
+        let labels = Labels::from([("a".to_string(), long)]);
+        assert_eq!(series_text(&labels).chars().count(), ECHO_CHARS + 1);
+    }
+
+    #[test]
+    fn only_5xx_is_transient() {
+        let error = r#"{"status":"error","errorType":"timeout","error":"x"}"#;
+        assert!(matches!(
+            answer_of(503, error, 1),
+            Err(Failure::Transient(_))
+        ));
+        assert!(matches!(answer_of(422, error, 1), Err(Failure::Final(_))));
+        assert!(matches!(
+            answer_of(502, "<html>", 1),
+            Err(Failure::Transient(_))
+        ));
+    }
+
+    #[test]
+    fn bodies_held_at_once_share_one_limit() {
+        let buffered = AtomicU64::new(0);
+        let mut a = Held {
+            buffered: &buffered,
+            bytes: 0,
+        };
+        assert!(a.add(6, 10));
+        {
+            let mut b = Held {
+                buffered: &buffered,
+                bytes: 0,
+            };
+            assert!(!b.add(5, 10));
+        }
+        assert!(a.add(4, 10));
+        drop(a);
+        assert_eq!(buffered.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn sizes_are_shown_in_binary_units() {
+        assert_eq!(size_text(64 << 20), "64 MiB");
+        assert_eq!(size_text(1536), "1536 bytes");
+        assert_eq!(size_text(3 << 30), "3 GiB");
+        assert_eq!(size_text(2048), "2 KiB");
     }
 
     #[test]
@@ -413,10 +751,13 @@ mod tests {
     #[test]
     fn excerpts_are_short_and_on_one_line() {
         assert_eq!(
-            excerpt("<html>\n  <body>x</body>\n</html>"),
+            excerpt(b"<html>\n  <body>x</body>\n</html>"),
             "<html> <body>x</body> </html>"
         );
-        assert_eq!(excerpt(&"a".repeat(500)).chars().count(), EXCERPT_CHARS + 1);
-        assert_eq!(excerpt(""), "(empty body)");
+        assert_eq!(
+            excerpt("a".repeat(500).as_bytes()).chars().count(),
+            EXCERPT_CHARS + 1
+        );
+        assert_eq!(excerpt(b""), "(empty body)");
     }
 }

@@ -136,6 +136,10 @@ pub struct EvaluationOptions {
     pub slos: Vec<String>,
     /// Fraction of the error budget under which a row is `at_risk`, e.g. 0.25.
     pub warn_below: f64,
+    /// After this long, every query still unanswered fails (`--deadline`).
+    pub deadline: Option<Window>,
+    /// Whether a warning from Prometheus (e.g. a partial response) makes the SLO an error.
+    pub fail_on_warnings: bool,
 }
 
 impl EvaluationOptions {
@@ -219,24 +223,13 @@ pub async fn evaluate(client: &Client, spec: &Spec, options: &EvaluationOptions)
         .flat_map(|p| p.values().flat_map(Plan::queries))
         .map(str::to_string)
         .collect();
-    let answers = run_all(client, distinct, options.at).await;
-
-    let mut warnings = Vec::new();
+    let answers = run_all(client, distinct, options).await;
+    let warnings = echoed_notes(&selected, &plans, &answers);
     let slos = selected
         .iter()
         .zip(&plans)
         .map(|(slo, plan)| {
-            for query in plan.values().flat_map(Plan::queries) {
-                if let Some(Ok(answer)) = answers.get(query) {
-                    warnings.extend(
-                        answer
-                            .warnings
-                            .iter()
-                            .map(|w| format!("SLO {}: {w} (query: {query})", slo.name)),
-                    );
-                }
-            }
-            let outcome = measurements(slo, plan, &answers)
+            let outcome = measurements(slo, plan, &answers, options.fail_on_warnings)
                 .and_then(|m| assess(&spec.service, slo, &m, options.warn_below));
             SloEvaluation {
                 slo: slo.name.clone(),
@@ -251,16 +244,66 @@ pub async fn evaluate(client: &Client, spec: &Spec, options: &EvaluationOptions)
     }
 }
 
+/// Each query's warnings and infos, once per query however many SLOs share it, naming them.
+fn echoed_notes(
+    selected: &[&Slo],
+    plans: &[BTreeMap<Window, Plan>],
+    answers: &HashMap<String, Result<Answer, QueryError>>,
+) -> Vec<String> {
+    let mut users: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (slo, plan) in selected.iter().zip(plans) {
+        for query in plan.values().flat_map(Plan::queries) {
+            let names = users.entry(query).or_default();
+            if !names.contains(&slo.name.as_str()) {
+                names.push(&slo.name);
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    for (query, names) in users {
+        if let Some(Ok(answer)) = answers.get(query) {
+            let names = names.join(", ");
+            let infos = answer.infos.iter().map(|i| format!("info: {i}"));
+            notes.extend(
+                answer
+                    .warnings
+                    .iter()
+                    .cloned()
+                    .chain(infos)
+                    .map(|note| format!("SLO {names}: {note} (query: {query})")),
+            );
+        }
+    }
+    notes
+}
+
+/// Every query's answer, all at `options.at`; those unanswered at the deadline fail.
 async fn run_all(
     client: &Client,
     queries: BTreeSet<String>,
-    at: f64,
+    options: &EvaluationOptions,
 ) -> HashMap<String, Result<Answer, QueryError>> {
+    let at = options.at;
+    let deadline = options
+        .deadline
+        .map(|d| (d, tokio::time::Instant::now() + d.duration()));
     let mut tasks = tokio::task::JoinSet::new();
     for query in queries {
         let client = client.clone();
         tasks.spawn(async move {
-            let answer = client.query(&query, at).await;
+            let answer = match deadline {
+                None => client.query(&query, at).await,
+                Some((limit, instant)) => {
+                    tokio::time::timeout_at(instant, client.query(&query, at))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(QueryError::new(
+                                QueryErrorKind::Timeout,
+                                format!("not answered within --deadline {limit}"),
+                            ))
+                        })
+                }
+            };
             (query, answer)
         });
     }
@@ -274,14 +317,27 @@ async fn run_all(
     answers
 }
 
-/// One SLO's answers per window, or the first query of it that failed.
+/// One SLO's answers per window, or the first query of it that failed (or warned, with
+/// `fail_on_warnings`).
 fn measurements(
     slo: &Slo,
     plan: &BTreeMap<Window, Plan>,
     answers: &HashMap<String, Result<Answer, QueryError>>,
+    fail_on_warnings: bool,
 ) -> Result<BTreeMap<Window, Measured>, EvaluationError> {
     let samples = |query: &str| -> Result<Vec<Sample>, EvaluationError> {
         match answers.get(query) {
+            Some(Ok(answer)) if fail_on_warnings && !answer.warnings.is_empty() => {
+                Err(evaluation_error(
+                    slo,
+                    query,
+                    QueryErrorKind::Unusable,
+                    format!(
+                        "Prometheus warned: {} (--fail-on-warnings)",
+                        answer.warnings.join("; ")
+                    ),
+                ))
+            }
             Some(Ok(answer)) => Ok(answer.samples.clone()),
             Some(Err(error)) => Err(evaluation_error(
                 slo,
@@ -424,17 +480,31 @@ fn observe(slo: &Slo, measured: &Measured) -> Result<BTreeMap<Labels, Observed>,
                     ),
                 ));
             }
-            Ok(samples
+            samples
                 .iter()
+                // 0/0: no traffic in the window. No data, which is never a pass.
+                .filter(|s| !s.value.is_nan())
                 .map(|s| {
+                    if !(-ROUNDING..=1.0 + ROUNDING).contains(&s.value) {
+                        return Err(evaluation_error(
+                            slo,
+                            query,
+                            QueryErrorKind::Unusable,
+                            format!(
+                                "the error-ratio query returned {} for {}; an error ratio is \
+                                 between 0 and 1",
+                                promql::number(s.value),
+                                series_text(&s.labels)
+                            ),
+                        ));
+                    }
                     let observed = Observed {
                         events: None,
-                        // Extrapolation can push a ratio of increases a hair outside [0, 1].
                         error_ratio: Some(s.value.clamp(0.0, 1.0)),
                     };
-                    (Labels::new(), observed)
+                    Ok((Labels::new(), observed))
                 })
-                .collect())
+                .collect()
         }
         Measured::Events {
             queries,
@@ -443,21 +513,28 @@ fn observe(slo: &Slo, measured: &Measured) -> Result<BTreeMap<Labels, Observed>,
         } => {
             let counted_by_group = by_group(slo, &queries.counted_query, counted, group_by)?;
             let total_by_group = by_group(slo, &queries.total_query, total, group_by)?;
+            for (group, &count) in &counted_by_group {
+                check_count(slo, &queries.counted_query, group, count)?;
+                if count > 0.0 && !total_by_group.contains_key(group) {
+                    return Err(more_than_total(slo, queries, group, count, 0.0));
+                }
+            }
             total_by_group
                 .into_iter()
                 .map(|(group, total)| {
-                    // increase() extrapolates, so counts can come back slightly negative or
-                    // with bad > total; clamping keeps the SLI within [0, 1].
-                    let total = total.max(0.0);
+                    check_count(slo, &queries.total_query, &group, total)?;
                     let counted = match counted_by_group.get(&group) {
                         Some(c) => *c,
                         None => missing_counted(slo, queries, &group, total)?,
                     };
+                    if counted > total * (1.0 + ROUNDING) {
+                        return Err(more_than_total(slo, queries, &group, counted, total));
+                    }
+                    let counted = counted.min(total);
                     let bad = match queries.counted {
                         Counted::Bad => counted,
                         Counted::Good => total - counted,
-                    }
-                    .clamp(0.0, total);
+                    };
                     let events = Events {
                         good: total - bad,
                         bad,
@@ -475,6 +552,60 @@ fn observe(slo: &Slo, measured: &Measured) -> Result<BTreeMap<Labels, Observed>,
                 .collect()
         }
     }
+}
+
+/// Relative slack for floating-point rounding when a sum is compared with another (counted
+/// against total) or a ratio with its bounds. Anything beyond it is an error, not clamped:
+/// a good count above the total would otherwise read as zero errors.
+const ROUNDING: f64 = 1e-9;
+
+/// An error unless `count`, of `group` in the answer to `query`, is a count of events: NaN
+/// (what increase() gives when the newest counter sample is NaN) and negative counts are.
+fn check_count(slo: &Slo, query: &str, group: &Labels, count: f64) -> Result<(), EvaluationError> {
+    let why = if count.is_nan() {
+        "an unknown count (a NaN counter sample in the window?)"
+    } else if count < 0.0 {
+        "a negative count"
+    } else {
+        return Ok(());
+    };
+    Err(evaluation_error(
+        slo,
+        query,
+        QueryErrorKind::Unusable,
+        format!(
+            "the query returned {} for the series {}: {why}, which no SLI can be computed from",
+            promql::number(count),
+            series_text(group)
+        ),
+    ))
+}
+
+/// The error for a group whose counted (bad or good) events outnumber its total.
+fn more_than_total(
+    slo: &Slo,
+    queries: &EventQueries,
+    group: &Labels,
+    counted: f64,
+    total: f64,
+) -> EvaluationError {
+    let what = match queries.counted {
+        Counted::Bad => "bad",
+        Counted::Good => "good",
+    };
+    evaluation_error(
+        slo,
+        &queries.counted_query,
+        QueryErrorKind::Unusable,
+        format!(
+            "{} {what} events for the series {} but {} in total (query: {}): the two queries \
+             do not count the same events",
+            promql::number(counted),
+            series_text(group),
+            promql::number(total),
+            queries.total_query
+        ),
+    )
 }
 
 /// The bad (or good) count of a group whose counted query returned nothing. Services create
@@ -654,16 +785,51 @@ mod tests {
         assert_eq!(row.status, Status::Ok);
     }
 
+    fn assess_err(slo: &Slo, counted: &[(&str, f64)], total: &[(&str, f64)]) -> EvaluationError {
+        assess("api", slo, &measured(slo, counted, total), 0.25).unwrap_err()
+    }
+
     #[test]
-    fn extrapolated_counts_are_clamped_into_the_total() {
-        let row = assess_one(&errors_slo(""), &[("", 1000.4)], &[("", 1000.0)]);
-        assert_eq!(row.sli, Some(0.0));
-        assert_eq!(row.budget_remaining, Some(-99.0), "overspent, not clamped");
-        assert_eq!(row.status, Status::Exhausted);
+    fn more_counted_than_total_is_an_error_never_clamped_into_a_pass() {
+        let err = assess_err(&errors_slo(""), &[("", 1000.4)], &[("", 1000.0)]);
+        assert!(
+            err.message
+                .starts_with("1000.4 bad events for the series {} but 1000 in total"),
+            "{err}"
+        );
+        assert!(err.query.contains("code=\"5xx\""), "{err}");
+        // Good above total would have read as zero errors.
         let good = slo("      ratio:\n        good: r{code=\"2xx\"}\n        total: r\n");
-        let row = assess_one(&good, &[("", 1000.4)], &[("", 1000.0)]);
-        assert_eq!(row.sli, Some(1.0));
+        let err = assess_err(&good, &[("", 1000.4)], &[("", 1000.0)]);
+        assert!(err.message.contains("good events"), "{err}");
+        // Rounding in the sums is not an error.
+        let row = assess_one(&good, &[("", 1000.0 + 1e-10)], &[("", 1000.0)]);
         assert_eq!(row.events.unwrap().bad, 0.0);
+    }
+
+    #[test]
+    fn nan_or_negative_counts_are_errors_naming_the_query_and_series() {
+        let slo = errors_slo("        group_by: [handler]\n");
+        for (counted, total, query) in [
+            (f64::NAN, 1000.0, "code=\"5xx\""),
+            (-1.0, 1000.0, "code=\"5xx\""),
+            (5.0, f64::NAN, "sum by (handler) (increase(r["),
+            (0.0, -3.0, "sum by (handler) (increase(r["),
+        ] {
+            let err = assess_err(&slo, &[("/a", counted)], &[("/a", total)]);
+            assert!(
+                err.message.contains("for the series {handler=\"/a\"}"),
+                "{counted}/{total}: {err}"
+            );
+            assert!(err.query.contains(query), "{counted}/{total}: {err}");
+        }
+        // A NaN total does not make its group vanish while the others pass.
+        let err = assess_err(
+            &slo,
+            &[("/a", 1.0), ("/b", 1.0)],
+            &[("/a", 100.0), ("/b", f64::NAN)],
+        );
+        assert!(err.message.contains("NaN"), "{err}");
     }
 
     #[test]
@@ -695,7 +861,7 @@ mod tests {
             &slo,
             &measured(
                 &slo,
-                &[("/b", 30.0), ("/gone", 7.0)],
+                &[("/b", 30.0), ("/gone", 0.0)],
                 &[("/a", 100.0), ("/b", 1000.0)],
             ),
             0.25,
@@ -709,6 +875,9 @@ mod tests {
         assert_eq!(by_handler["/a"].sli, Some(1.0));
         assert_eq!(by_handler["/b"].sli, Some(0.97));
         assert_eq!(by_handler["/b"].status, Status::Exhausted);
+        // Errors of a group without a total are errors outnumbering it, not dropped.
+        let err = assess_err(&slo, &[("/gone", 7.0)], &[("/a", 100.0)]);
+        assert!(err.message.starts_with("7 bad events"), "{err}");
     }
 
     #[test]
@@ -743,6 +912,18 @@ mod tests {
         assert_eq!(row.events, None);
         assert_eq!(row.sli, Some(0.998));
         assert_eq!(assess_one(&raw, &[], &[]).status, Status::NoData);
+        // 0/0: no traffic, so no data (never a pass).
+        assert_eq!(
+            assess_one(&raw, &[("", f64::NAN)], &[]).status,
+            Status::NoData
+        );
+        for outside in [-0.1, 1.5] {
+            let err = assess_err(&raw, &[("", outside)], &[]);
+            assert!(
+                err.message.contains("an error ratio is between 0 and 1"),
+                "{err}"
+            );
+        }
         let err = assess(
             "api",
             &raw,

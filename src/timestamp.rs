@@ -16,19 +16,30 @@ pub fn parse(text: &str) -> Result<f64, String> {
             .parse::<f64>()
             .map_err(|_| format!("`{text}` is not a Unix timestamp"))?;
         // Also what keeps a long run of digits (infinity) from reaching the query and the output.
-        if secs > LAST_RFC3339_SECS {
+        if !in_range(secs) {
             return Err(format!(
                 "`{text}` is after 9999-12-31T23:59:59Z, the last instant RFC 3339 can write"
             ));
         }
         return Ok(secs);
     }
-    parse_rfc3339(text).ok_or_else(|| {
+    let secs = parse_rfc3339(text).ok_or_else(|| {
         format!(
             "`{text}` is neither RFC 3339 (e.g. 2026-11-01T00:00:00Z) nor Unix seconds \
              (e.g. 1793491200)"
         )
-    })
+    })?;
+    if !in_range(secs) {
+        return Err(format!(
+            "`{text}` is {} in UTC, outside 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z",
+            if secs < 0.0 {
+                "before 1970"
+            } else {
+                "after 9999"
+            }
+        ));
+    }
+    Ok(secs)
 }
 
 fn parse_rfc3339(text: &str) -> Option<f64> {
@@ -85,6 +96,12 @@ fn parse_rfc3339(text: &str) -> Option<f64> {
         days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600 + minute * 60 + second
             - offset_secs;
     Some(secs as f64 + fraction)
+}
+
+/// Whether `secs` has an RFC 3339 form in UTC, 1970 to 9999: an offset can carry a local
+/// time just inside those years outside them.
+fn in_range(secs: f64) -> bool {
+    (0.0..=LAST_RFC3339_SECS).contains(&secs)
 }
 
 /// RFC 3339 in UTC, with milliseconds only when the instant has any.
@@ -160,6 +177,8 @@ mod tests {
         assert_eq!(parse("2026-11-01T01:30:00+01:30"), Ok(1_793_491_200.0));
         assert_eq!(parse("2026-10-31t19:00:00.250-05:00"), Ok(1_793_491_200.25));
         assert_eq!(parse("1970-01-01T00:00:00Z"), Ok(0.0));
+        assert_eq!(parse("1970-01-01T01:00:00+01:00"), Ok(0.0));
+        assert_eq!(parse("9999-12-31T23:59:59Z"), Ok(LAST_RFC3339_SECS));
         assert_eq!(parse("2024-02-29T12:00:00Z"), Ok(1_709_208_000.0));
     }
 
@@ -180,6 +199,10 @@ mod tests {
             "1.2.3",
             "253402300800",
             &"9".repeat(400),
+            "1970-01-01T00:30:00+01:00",
+            "0000-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "9999-12-31T23:30:00-01:00",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} parsed");
         }

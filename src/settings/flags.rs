@@ -39,9 +39,7 @@ pub fn at(text: &str) -> Result<f64, String> {
 
 /// `--timeout`: a positive Prometheus duration.
 pub fn timeout(text: &str) -> Result<Window, String> {
-    Window::parse(text)
-        .ok()
-        .filter(|w| !w.duration().is_zero())
+    positive_duration(text)
         .ok_or_else(|| format!("--timeout: `{text}` is not a positive duration such as 30s or 2m"))
 }
 
@@ -50,6 +48,37 @@ pub fn default_window(text: &str) -> Result<Window, String> {
     let window = Window::parse(text).map_err(|e| format!("--default-window: {e}"))?;
     crate::spec::check_compliance_window(window)
         .map_err(|(message, hint)| format!("--default-window: {message}; {hint}"))
+}
+
+/// `--deadline`: a positive Prometheus duration.
+pub fn deadline(text: &str) -> Result<Window, String> {
+    positive_duration(text)
+        .ok_or_else(|| format!("--deadline: `{text}` is not a positive duration such as 2m or 90s"))
+}
+
+fn positive_duration(text: &str) -> Option<Window> {
+    Window::parse(text).ok().filter(|w| !w.duration().is_zero())
+}
+
+/// `--max-response-bytes`: a positive number of bytes, or of `KiB`, `MiB` or `GiB`.
+pub fn byte_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let (number, unit) = [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
+        .into_iter()
+        .find_map(|(suffix, unit)| Some((trimmed.strip_suffix(suffix)?, unit)))
+        .unwrap_or((trimmed, 1));
+    number
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|&bytes| bytes > 0)
+        .ok_or_else(|| {
+            format!(
+                "--max-response-bytes: `{text}` is not a positive size such as 64MiB, 512KiB \
+                 or 1048576"
+            )
+        })
 }
 
 /// `--header 'Name: value'`. The value is marked sensitive and never shown, as it often is a
@@ -115,6 +144,27 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn sizes_are_bytes_or_binary_units() {
+        assert_eq!(byte_size("64MiB"), Ok(64 << 20));
+        assert_eq!(byte_size("512 KiB"), Ok(512 << 10));
+        assert_eq!(byte_size("1GiB"), Ok(1 << 30));
+        assert_eq!(byte_size("1048576"), Ok(1 << 20));
+        for bad in ["0", "-1", "64MB", "lots", "", "99999999999GiB"] {
+            let message = byte_size(bad).unwrap_err();
+            assert!(
+                message.starts_with("--max-response-bytes: `"),
+                "{bad}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn deadlines_are_positive_durations() {
+        assert_eq!(deadline("2m"), Ok(Window::from_secs(120)));
+        assert!(deadline("0s").unwrap_err().starts_with("--deadline: `0s`"));
     }
 
     #[test]

@@ -16,10 +16,12 @@ use crate::cli::{
 use crate::error::Error;
 use crate::gate::{self, SloPolicy};
 use crate::model::{GatePolicy, Spec, window_list};
+use crate::output::console;
 use crate::prometheus::Client;
 use crate::promql::LabelStyle;
 use crate::report::EvaluationOptions;
 use crate::rules;
+use crate::spec::Located;
 
 /// Taken as typed: clap already checked it.
 pub use crate::cli::CheckFormat;
@@ -28,17 +30,45 @@ pub use crate::cli::CheckFormat;
 /// everything else it needs, checked.
 pub enum Command {
     Validate(Vec<Spec>),
+    /// `validate` against a live Prometheus.
+    ValidateOnline(Vec<Located>, Online),
     Report(Vec<Spec>, Report),
     Check(Vec<Spec>, Check),
     GenerateRules(Vec<Spec>, GenerateRules),
     GenerateDashboard(Vec<Spec>, GenerateDashboard),
+    Lint(Vec<Located>, Lint),
+    Schema,
+    Completions(clap_complete::Shell),
+    Man,
+}
+
+/// The Prometheus `validate` checks the spec against, and when.
+pub struct Online {
+    pub client: Client,
+    /// Unix seconds.
+    pub at: f64,
+}
+
+/// `slo lint`'s settings.
+pub struct Lint {
+    /// Warnings make the exit code 1.
+    pub strict: bool,
 }
 
 impl Command {
     /// Loads the specs, then checks the flags against them.
     pub fn new(cli: Cli) -> Result<Self, Error> {
         Ok(match cli.command {
-            crate::cli::Command::Validate(args) => Command::Validate(load(&args.config)?),
+            crate::cli::Command::Validate(args) => match &args.online {
+                Some(prometheus) => Command::ValidateOnline(
+                    load_located(&args.config)?,
+                    Online {
+                        client: prometheus::client(prometheus)?,
+                        at: args.at.unwrap_or_else(now),
+                    },
+                ),
+                None => Command::Validate(load(&args.config)?),
+            },
             crate::cli::Command::Report(args) => {
                 let specs = load(&args.evaluation.config)?;
                 let report = Report::new(&args, &specs)?;
@@ -59,6 +89,15 @@ impl Command {
                 let dashboard = GenerateDashboard::new(args, &specs)?;
                 Command::GenerateDashboard(specs, dashboard)
             }
+            crate::cli::Command::Lint(args) => Command::Lint(
+                load_located(&args.config)?,
+                Lint {
+                    strict: args.strict,
+                },
+            ),
+            crate::cli::Command::Schema => Command::Schema,
+            crate::cli::Command::Completions { shell } => Command::Completions(shell),
+            crate::cli::Command::Man => Command::Man,
         })
     }
 }
@@ -66,9 +105,15 @@ impl Command {
 /// Reads every `--config`; warnings (such as keys of an imported format that slo does not
 /// read) go to stderr here, at the edge, so that every command shows them once.
 fn load(config: &ConfigArgs) -> Result<Vec<Spec>, Error> {
-    let loaded = crate::spec::load_all(&config.config, config.default_window)?;
+    let located = load_located(config)?;
+    Ok(located.into_iter().map(|located| located.spec).collect())
+}
+
+/// [`load`], keeping the positions of what each spec was read from.
+fn load_located(config: &ConfigArgs) -> Result<Vec<Located>, Error> {
+    let loaded = Located::load_all(&config.config, config.default_window)?;
     for warning in &loaded.warnings {
-        eprintln!("warning: {warning}");
+        console::finding("warning", warning);
     }
     Ok(loaded.specs)
 }
@@ -92,6 +137,8 @@ impl Evaluation {
                     args.warn_below
                 ))
             })? / 100.0,
+            deadline: args.deadline,
+            fail_on_warnings: args.fail_on_warnings,
         };
         Ok(Evaluation {
             options,
@@ -431,5 +478,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("did you mean `availability`?"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod validate_tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    fn online(flags: &[&str]) -> bool {
+        let argv = ["slo", "validate"].iter().chain(flags);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Validate(args) => args.online.is_some(),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn validate_goes_online_only_when_asked() {
+        assert!(!online(&[]));
+        assert!(online(&["--prometheus-url", "http://p:9090"]));
     }
 }

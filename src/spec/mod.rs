@@ -7,6 +7,7 @@
 
 mod format;
 pub mod reader;
+pub mod schema;
 mod yaml;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ pub use reader::did_you_mean;
 pub use yaml::Position;
 
 use crate::model::{DEFAULT_WINDOW, Spec, Window};
+use crate::sanitize::Visible;
 
 /// One problem in a spec.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +42,30 @@ pub struct SpecError {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl Diagnostic {
+    /// `file:line:column: slo NAME: field: message`, and the hint on a line of its own.
+    pub fn located(&self, source_name: &str) -> String {
+        let mut text = source_name.to_string();
+        if let Some(pos) = self.pos {
+            text.push_str(&format!(":{}:{}", pos.line, pos.column));
+        }
+        text.push_str(": ");
+        // Names, field paths, messages and hints quote the file's own text, which may hold
+        // control characters or line breaks.
+        if let Some(slo) = &self.slo {
+            text.push_str(&format!("slo {}: ", Visible(slo)));
+        }
+        if !self.field.is_empty() {
+            text.push_str(&format!("{}: ", Visible(&self.field)));
+        }
+        text.push_str(&Visible(&self.message).to_string());
+        if let Some(hint) = &self.hint {
+            text.push_str(&format!("\n  hint: {}", Visible(hint)));
+        }
+        text
+    }
+}
+
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         for (i, d) in self.diagnostics.iter().enumerate() {
@@ -47,42 +73,16 @@ impl fmt::Display for SpecError {
                 // The caller prints the first "error: "; each further problem gets its own.
                 write!(f, "\nerror: ")?;
             }
-            write!(f, "{}", Located(&self.source_name, d))?;
+            write!(f, "{}", d.located(&self.source_name))?;
         }
         Ok(())
     }
 }
 
-/// A diagnostic with the file it is in: `file:line:column: slo NAME: field: message`, and
-/// its hint on the next line.
-struct Located<'a>(&'a str, &'a Diagnostic);
-
-impl fmt::Display for Located<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        let Located(source, d) = self;
-        write!(f, "{source}")?;
-        if let Some(pos) = d.pos {
-            write!(f, ":{}:{}", pos.line, pos.column)?;
-        }
-        write!(f, ": ")?;
-        if let Some(slo) = &d.slo {
-            write!(f, "slo {slo}: ")?;
-        }
-        if !d.field.is_empty() {
-            write!(f, "{}: ", d.field)?;
-        }
-        write!(f, "{}", d.message)?;
-        if let Some(hint) = &d.hint {
-            write!(f, "\n  hint: {hint}")?;
-        }
-        Ok(())
-    }
-}
-
-/// The specs read from one or more files: one per YAML document, in the order read.
+/// What was read from one or more files: one `T` per YAML document, in the order read.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Loaded {
-    pub specs: Vec<Spec>,
+pub struct Loaded<T = Spec> {
+    pub specs: Vec<T>,
     /// Problems that did not stop the specs from being used (unknown keys of imported
     /// formats, ignored fields), each located like an error.
     pub warnings: Vec<String>,
@@ -91,9 +91,13 @@ pub struct Loaded {
 /// The name under which standard input is reported.
 pub const STDIN_NAME: &str = "<stdin>";
 
+/// The largest spec read: ten times a 10,000-SLO spec, so a mistaken `--config /dev/zero` or
+/// a log file ends in a message instead of eating memory.
+pub const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Reads and validates the single spec at `path`; `-` reads standard input.
 pub fn load(path: &Path) -> Result<Spec, SpecError> {
-    let (name, text) = read_text(path)?;
+    let (name, text) = read(path)?;
     parse(&text, &name)
 }
 
@@ -101,42 +105,15 @@ pub fn load(path: &Path) -> Result<Spec, SpecError> {
 /// format its own markers name. SLOs whose spec gives no window get `default_window`. A
 /// service's SLO defined twice, in one file or across files, is an error.
 pub fn load_all(paths: &[PathBuf], default_window: Window) -> Result<Loaded, SpecError> {
-    let mut loaded = Loaded {
-        specs: Vec::new(),
-        warnings: Vec::new(),
-    };
-    for path in paths {
-        let (name, text) = read_text(path)?;
-        let file = parse_all(&text, &name, default_window)?;
-        loaded.specs.extend(file.specs);
-        loaded.warnings.extend(file.warnings);
-    }
-    check_unique_ids(&loaded.specs)?;
-    Ok(loaded)
-}
-
-fn read_text(path: &Path) -> Result<(String, String), SpecError> {
-    let (name, read) = if path.as_os_str() == "-" {
-        let mut text = String::new();
-        let read = std::io::stdin().read_to_string(&mut text).map(|_| text);
-        (STDIN_NAME.to_string(), read)
-    } else {
-        (path.display().to_string(), std::fs::read_to_string(path))
-    };
-    match read {
-        Ok(text) => Ok((name, text)),
-        Err(err) => Err(SpecError {
-            diagnostics: vec![Diagnostic {
-                pos: None,
-                slo: None,
-                field: String::new(),
-                message: format!("cannot read the spec: {err}"),
-                hint: (err.kind() == std::io::ErrorKind::NotFound)
-                    .then(|| "pass --config FILE or set SLO_CONFIG".to_string()),
-            }],
-            source_name: name,
-        }),
-    }
+    let loaded = Located::load_all(paths, default_window)?;
+    Ok(Loaded {
+        specs: loaded
+            .specs
+            .into_iter()
+            .map(|located| located.spec)
+            .collect(),
+        warnings: loaded.warnings,
+    })
 }
 
 /// Validates the text of a file holding one spec; `source_name` is used in messages and
@@ -164,6 +141,133 @@ pub fn parse_all(
     source_name: &str,
     default_window: Window,
 ) -> Result<Loaded, SpecError> {
+    let loaded = parse_located(text, source_name, default_window)?;
+    Ok(Loaded {
+        specs: loaded
+            .specs
+            .into_iter()
+            .map(|located| located.spec)
+            .collect(),
+        warnings: loaded.warnings,
+    })
+}
+
+/// A valid spec with the positions of the document it was read from, to locate findings
+/// about it (`slo lint`, `slo validate --prometheus-url`) as the loader locates errors.
+pub struct Located {
+    pub spec: Spec,
+    root: yaml::Node,
+}
+
+impl Located {
+    /// [`load_all`], keeping the positions of every document's values.
+    pub fn load_all(
+        paths: &[PathBuf],
+        default_window: Window,
+    ) -> Result<Loaded<Located>, SpecError> {
+        let mut loaded = Loaded {
+            specs: Vec::new(),
+            warnings: Vec::new(),
+        };
+        for path in paths {
+            let (name, text) = read(path)?;
+            let file = parse_located(&text, &name, default_window)?;
+            loaded.specs.extend(file.specs);
+            loaded.warnings.extend(file.warnings);
+        }
+        let specs: Vec<&Spec> = loaded.specs.iter().map(|located| &located.spec).collect();
+        check_unique_ids(&specs)?;
+        Ok(loaded)
+    }
+
+    /// A diagnostic about `field` (a dotted path) of SLO `slo`, at the value written there,
+    /// or at the nearest enclosing one written (the SLO itself when the field is defaulted
+    /// or named otherwise in an imported format).
+    pub fn diagnostic(
+        &self,
+        slo: &str,
+        field: &str,
+        message: String,
+        hint: Option<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            pos: self.position(slo, field),
+            slo: Some(slo.to_string()),
+            field: field.to_string(),
+            message,
+            hint,
+        }
+    }
+
+    fn position(&self, slo: &str, field: &str) -> Option<Position> {
+        // Ours and Sloth's prometheus/v1 list SLOs under `slos`; the Sloth CRD under
+        // `spec.slos`.
+        let slos = mapping_value(&self.root, "slos")
+            .or_else(|| mapping_value(mapping_value(&self.root, "spec")?, "slos"))?;
+        let yaml::Value::Seq(items) = &slos.value else {
+            return None;
+        };
+        let mut node = items
+            .iter()
+            .find(|item| reader::peek_string(item, "name") == Some(slo))?;
+        for segment in field.split('.') {
+            match mapping_value(node, segment) {
+                Some(value) => node = value,
+                None => break,
+            }
+        }
+        Some(node.pos)
+    }
+}
+
+fn mapping_value<'a>(node: &'a yaml::Node, key: &str) -> Option<&'a yaml::Node> {
+    let yaml::Value::Map(entries) = &node.value else {
+        return None;
+    };
+    entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
+}
+
+/// The spec's name in messages and its text; `-` reads standard input.
+fn read(path: &Path) -> Result<(String, String), SpecError> {
+    let (name, read) = if path.as_os_str() == "-" {
+        (STDIN_NAME.to_string(), read_bounded(std::io::stdin()))
+    } else {
+        let read = std::fs::File::open(path).and_then(read_bounded);
+        (path.display().to_string(), read)
+    };
+    read.map(|text| (name.clone(), text))
+        .map_err(|err| SpecError {
+            diagnostics: vec![Diagnostic {
+                pos: None,
+                slo: None,
+                field: String::new(),
+                message: format!("cannot read the spec: {err}"),
+                hint: (err.kind() == std::io::ErrorKind::NotFound)
+                    .then(|| "pass --config FILE or set SLO_CONFIG".to_string()),
+            }],
+            source_name: name,
+        })
+}
+
+/// At most [`MAX_SPEC_BYTES`] of UTF-8 text; more is an error, never read whole.
+fn read_bounded(input: impl Read) -> std::io::Result<String> {
+    let mut text = String::new();
+    input.take(MAX_SPEC_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_SPEC_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("it is larger than {} MiB", MAX_SPEC_BYTES / 1024 / 1024),
+        ));
+    }
+    Ok(text)
+}
+
+/// Every document of spec text with the positions of its values.
+fn parse_located(
+    text: &str,
+    source_name: &str,
+    default_window: Window,
+) -> Result<Loaded<Located>, SpecError> {
     let fail = |diagnostics| SpecError {
         source_name: source_name.to_string(),
         diagnostics,
@@ -189,15 +293,16 @@ pub fn parse_all(
         warnings: Vec::new(),
     };
     let mut errors = Vec::new();
-    for document in &documents {
-        match format::read_document(document, source_name, default_window) {
+    for root in documents {
+        match format::read_document(&root, source_name, default_window) {
             Ok(read) => {
-                loaded.specs.push(read.value);
-                loaded.warnings.extend(
-                    read.warnings
-                        .iter()
-                        .map(|d| Located(source_name, d).to_string()),
-                );
+                loaded.specs.push(Located {
+                    spec: read.value,
+                    root,
+                });
+                loaded
+                    .warnings
+                    .extend(read.warnings.iter().map(|d| d.located(source_name)));
             }
             Err(diagnostics) => errors.extend(diagnostics),
         }
@@ -210,7 +315,7 @@ pub fn parse_all(
 }
 
 /// Two SLOs of one service with the same name would record the same series and rule groups.
-fn check_unique_ids(specs: &[Spec]) -> Result<(), SpecError> {
+fn check_unique_ids(specs: &[&Spec]) -> Result<(), SpecError> {
     let mut sources: BTreeMap<(&str, &str), &str> = BTreeMap::new();
     for spec in specs {
         for slo in &spec.slos {

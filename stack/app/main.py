@@ -1,9 +1,14 @@
 """demo-api: a tiny items CRUD service used to demonstrate `slo`.
 
+Items live in a database through SQLAlchemy (db.py): SQLite by default,
+PostgreSQL when DATABASE_URL says so. A failed database call answers 503.
+
 Metrics (prometheus-fastapi-instrumentator defaults, served on /metrics):
   http_requests_total{handler,method,status}        status grouped: 2xx/4xx/5xx
   http_request_duration_seconds{handler,method}      histogram, buckets incl. 0.3
   items_created_total                                business counter
+  db_call_duration_seconds{operation}                histogram, buckets incl. 0.05 (db.py)
+  db_call_errors_total{operation}                    failed database calls (db.py)
 
 Only the business routes (/items...) are instrumented and can be faulted;
 /metrics, /health and /admin/* are excluded from both.
@@ -11,29 +16,35 @@ Only the business routes (/items...) are instrumented and can be faulted;
 Configuration (environment):
   APP_HOST / APP_PORT           bind address when run as `python main.py` (127.0.0.1:8000)
   APP_LOG_FILE                  also write JSON log lines to this file (optional)
+  DATABASE_URL, DB_TIMEOUT_SECONDS  where items are stored, and the bound on its waits (db.py)
   FAULT_ERROR_RATIO             probability a business request fails with 500 (0)
   FAULT_LATENCY_RATIO           probability a business request is delayed (0)
   FAULT_LATENCY_SECONDS         injected delay in seconds (0.5)
+  FAULT_DB_ERROR_RATIO          probability a database call fails (0)
   FAULT_SEED                    seed for the fault RNG (random if unset)
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import os
 import random
 import sys
+import threading
 import time
 from contextlib import asynccontextmanager
 from typing import Any, Dict, Optional
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
 from prometheus_client import REGISTRY, Counter
 from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
+
+from db import DatabaseUnavailable, Store, default_database_url, error_summary, make_engine
 
 SERVICE = "demo-api"
 
@@ -120,13 +131,21 @@ class Faults:
         self.error_ratio = _env_float("FAULT_ERROR_RATIO", 0.0)
         self.latency_ratio = _env_float("FAULT_LATENCY_RATIO", 0.0)
         self.latency_seconds = _env_float("FAULT_LATENCY_SECONDS", 0.5)
+        self.db_error_ratio = _env_float("FAULT_DB_ERROR_RATIO", 0.0)
         seed = os.environ.get("FAULT_SEED", "").strip()
-        self.seed: Optional[int] = int(seed) if seed else None
-        self.rng = random.Random(self.seed)
+        self.reseed(int(seed) if seed else None)
         self.validate()
 
+    def reseed(self, seed: Optional[int]) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        # Database calls run in the thread pool, the HTTP draws on the event loop: their
+        # own generator and a lock keep both sequences reproducible.
+        self.db_rng = random.Random(seed)
+        self.db_lock = threading.Lock()
+
     def validate(self) -> None:
-        for name in ("error_ratio", "latency_ratio"):
+        for name in ("error_ratio", "latency_ratio", "db_error_ratio"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1], got {v}")
@@ -138,6 +157,7 @@ class Faults:
             "error_ratio": self.error_ratio,
             "latency_ratio": self.latency_ratio,
             "latency_seconds": self.latency_seconds,
+            "db_error_ratio": self.db_error_ratio,
             "seed": self.seed,
         }
 
@@ -148,6 +168,11 @@ class Faults:
         fail = self.rng.random() < self.error_ratio
         delay = self.rng.random() < self.latency_ratio
         return fail, delay
+
+    def decide_db_error(self) -> bool:
+        """Whether the next database call fails (one draw per call)."""
+        with self.db_lock:
+            return self.db_rng.random() < self.db_error_ratio
 
 
 faults = Faults()
@@ -167,6 +192,7 @@ class FaultUpdate(BaseModel):
     error_ratio: Optional[float] = Field(default=None, ge=0.0, le=1.0)
     latency_ratio: Optional[float] = Field(default=None, ge=0.0, le=1.0)
     latency_seconds: Optional[float] = Field(default=None, ge=0.0)
+    db_error_ratio: Optional[float] = Field(default=None, ge=0.0, le=1.0)
     seed: Optional[int] = None
 
 
@@ -185,49 +211,52 @@ class Item(ItemIn):
     id: int
 
 
-ITEMS: Dict[int, Item] = {}
-_ids = itertools.count(1)
+store = Store(
+    make_engine(
+        os.environ.get("DATABASE_URL") or default_database_url(),
+        _env_float("DB_TIMEOUT_SECONDS", 2.0),
+    ),
+    faults.decide_db_error,
+)
 
 items = APIRouter(prefix="/items", tags=["items"], dependencies=[Depends(inject_faults)])
 
+# The routes are plain functions: FastAPI runs them in its thread pool, so a slow
+# database call blocks one thread, not the event loop. Each makes one database call.
 
-def _get(item_id: int) -> Item:
-    item = ITEMS.get(item_id)
+
+def _found(item: Optional[dict]) -> Item:
     if item is None:
         raise HTTPException(status_code=404, detail="item not found")
-    return item
+    return Item(**item)
 
 
 @items.get("")
-async def list_items(limit: int = 100) -> list[Item]:
-    return list(ITEMS.values())[: max(0, limit)]
+def list_items(limit: int = 100) -> list[Item]:
+    return [Item(**item) for item in store.list_items(max(0, limit))]
 
 
 @items.get("/{item_id}")
-async def get_item(item_id: int) -> Item:
-    return _get(item_id)
+def get_item(item_id: int) -> Item:
+    return _found(store.get(item_id))
 
 
 @items.post("", status_code=201)
-async def create_item(body: ItemIn) -> Item:
-    item = Item(id=next(_ids), **body.model_dump())
-    ITEMS[item.id] = item
+def create_item(body: ItemIn) -> Item:
+    item = Item(**store.insert(body.name, body.price))
     ITEMS_CREATED.inc()
     return item
 
 
 @items.put("/{item_id}")
-async def update_item(item_id: int, body: ItemIn) -> Item:
-    _get(item_id)
-    item = Item(id=item_id, **body.model_dump())
-    ITEMS[item_id] = item
-    return item
+def update_item(item_id: int, body: ItemIn) -> Item:
+    return _found(store.update(item_id, body.name, body.price))
 
 
 @items.delete("/{item_id}", status_code=204)
-async def delete_item(item_id: int) -> None:
-    _get(item_id)
-    del ITEMS[item_id]
+def delete_item(item_id: int) -> None:
+    if not store.delete(item_id):
+        raise HTTPException(status_code=404, detail="item not found")
 
 
 # --------------------------------------------------------------------------
@@ -255,13 +284,28 @@ async def lifespan(_app: FastAPI):
     # The middleware stack (and so the instrumentator's metrics) is built
     # before the lifespan startup runs.
     pretouch_series()
-    log.info("started", extra={"faults": faults.as_dict()})
+    try:
+        store.create_schema()
+    except SQLAlchemyError as e:
+        # The app still starts: it answers 503 until the database is back.
+        log.warning(
+            "database unavailable at start",
+            extra={"database": store.describe(), "error": error_summary(e)},
+        )
+    log.info("started", extra={"faults": faults.as_dict(), "database": store.describe()})
     yield
+    store.engine.dispose()
     log.info("stopping")
 
 
 app = FastAPI(title=SERVICE, lifespan=lifespan)
 app.include_router(items)
+
+
+@app.exception_handler(DatabaseUnavailable)
+async def database_unavailable(request: Request, error: DatabaseUnavailable) -> JSONResponse:
+    request.state.db_error = error.reason
+    return JSONResponse(status_code=503, content={"detail": "database unavailable"})
 
 
 @app.middleware("http")
@@ -284,6 +328,7 @@ async def access_log(request: Request, call_next):
                     "duration_ms": round((time.perf_counter() - start) * 1000, 2),
                     "fault_error": getattr(request.state, "fault_error", False),
                     "fault_delay": getattr(request.state, "fault_delay", 0),
+                    "db_error": getattr(request.state, "db_error", None),
                 },
             )
 
@@ -301,12 +346,11 @@ async def get_faults() -> Dict[str, Any]:
 @app.post("/admin/faults")
 async def set_faults(update: FaultUpdate) -> Dict[str, Any]:
     changes = update.model_dump(exclude_unset=True)
-    for key in ("error_ratio", "latency_ratio", "latency_seconds"):
+    for key in ("error_ratio", "latency_ratio", "latency_seconds", "db_error_ratio"):
         if key in changes and changes[key] is not None:
             setattr(faults, key, float(changes[key]))
     if "seed" in changes:
-        faults.seed = changes["seed"]
-        faults.rng = random.Random(faults.seed)
+        faults.reseed(changes["seed"])
     log.info("faults updated", extra={"faults": faults.as_dict()})
     return faults.as_dict()
 

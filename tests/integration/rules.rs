@@ -600,14 +600,15 @@ fn compliance_window_ratio_is_the_traffic_weighted_events_ratio_under_10x_diurna
 
 // ---- every rule on real data ----
 
-/// The demo spec's rules on the data its SLOs describe (two handlers, a latency histogram):
+/// The demo spec's rules on the data its SLOs describe (two handlers, a latency histogram, the
+/// database histogram and error counter):
 /// promtool records the fast group over the last hour, then a second Prometheus evaluates every
 /// other rule's expression over those recordings. Each must run without a query error, every
 /// recording must have a value, and the ratios must be the data's.
 #[test]
 fn every_demo_rule_evaluates_on_real_data_to_the_true_ratios() {
-    use crate::harness::scenarios::{END, LATENCY, REQUESTS, latency, two_handlers};
-    let data = two_handlers().merge(latency());
+    use crate::harness::scenarios::{END, LATENCY, REQUESTS, database, latency, two_handlers};
+    let data = two_handlers().merge(latency()).merge(database());
     let spec = slo::spec::load(&Path::new(ROOT).join("slo.yaml")).unwrap();
     let (fast, rest): (Vec<RuleGroup>, Vec<RuleGroup>) = rules::generate(&spec, LabelStyle::Native)
         .partition(|g| g.interval.is_none() && g.name.starts_with("slo-sli-"));
@@ -646,7 +647,7 @@ fn every_demo_rule_evaluates_on_real_data_to_the_true_ratios() {
         }
     }
     // Per SLO: the window's ratio, objective, budget, period, current burn rate and info.
-    assert_eq!(checked, 3 * 6);
+    assert_eq!(checked, 5 * 6);
 
     // Prometheus offsets each group's evaluations by a hash of its name, so the last
     // recording is a little before END; rate() then counts the events between the first and

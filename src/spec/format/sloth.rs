@@ -401,7 +401,8 @@ fn plugin(r: &mut Reader, node: &Node) -> Option<Sli> {
 }
 
 /// A Sloth query template, as PromQL with our `{{window}}` placeholder; it must have the
-/// window placeholder, no other template action, and parse once the window is filled in.
+/// window placeholder, no other template action, and parse (within the length bound) once
+/// the window is filled in.
 fn query(r: &mut Reader, node: &Node) -> Option<String> {
     let text = r.string(node)?;
     if text.trim().is_empty() {
@@ -427,7 +428,7 @@ fn query(r: &mut Reader, node: &Node) -> Option<String> {
         return None;
     }
     let probe = ours.replace(WINDOW_PLACEHOLDER, &BURN_RATE_WINDOWS[0].to_string());
-    if let Err(err) = parser::parse(&probe) {
+    if let Err(err) = prom::parse_query(r, node, &probe)? {
         prom::invalid_promql(
             r,
             node,

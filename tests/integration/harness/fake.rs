@@ -1,9 +1,10 @@
-//! A fake HTTP server for faults a real Prometheus won't produce on demand.
+//! A fake HTTP server for faults a real Prometheus won't produce on demand, hostile ones
+//! included (endless bodies, lying lengths, redirects, per-query answers).
 //! Answers every method and path (e.g. `POST /api/v1/query`) according to its [`Mode`].
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,7 +28,27 @@ pub enum Mode {
         content_type: String,
         body: String,
     },
+    /// `200 OK` JSON: the body of the first `(needle, body)` whose needle occurs in the
+    /// (URL-encoded) request body, else an empty vector. Needles are best metric names, which
+    /// form encoding leaves as they are.
+    ByQuery(Vec<(String, String)>),
+    /// `200 OK` without a length, then JSON-looking bytes until the client hangs up.
+    EndlessBody,
+    /// `200 OK` claiming `Content-Length: 4 GiB`, then bytes until the client hangs up.
+    HugeContentLength,
+    /// A redirect (`status`, e.g. 302 or 307) to `location`; a request for the path
+    /// `location` itself (a same-origin redirect) gets `200 OK` with `then`.
+    Redirect {
+        status: u16,
+        location: String,
+        then: String,
+    },
+    /// Answers plain HTTP before reading anything: what a TLS client sees as a failed handshake.
+    NotTls,
 }
+
+/// An empty instant vector, as [`Mode::ByQuery`] answers by default.
+pub const EMPTY_VECTOR: &str = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
 
 /// The error message used by [`Mode::PrometheusError`].
 pub const PROM_ERROR_MESSAGE: &str = "1:5: parse error: unexpected character inside braces: '!'";
@@ -46,6 +67,7 @@ pub struct FakeServer {
     stop: Arc<AtomicBool>,
     held: Arc<Mutex<Vec<TcpStream>>>,
     requests: Arc<Mutex<Vec<Request>>>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl FakeServer {
@@ -55,7 +77,13 @@ impl FakeServer {
         let stop = Arc::new(AtomicBool::new(false));
         let held = Arc::new(Mutex::new(Vec::new()));
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let (s2, h2, r2) = (stop.clone(), held.clone(), requests.clone());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (s2, h2, r2, c2) = (
+            stop.clone(),
+            held.clone(),
+            requests.clone(),
+            connections.clone(),
+        );
         std::thread::Builder::new()
             .name(format!("fake-http-{port}"))
             .spawn(move || {
@@ -64,6 +92,7 @@ impl FakeServer {
                         break;
                     }
                     let Ok(conn) = conn else { continue };
+                    c2.fetch_add(1, Ordering::SeqCst);
                     let (mode, held, reqs) = (mode.clone(), h2.clone(), r2.clone());
                     std::thread::spawn(move || handle(conn, &mode, &held, &reqs));
                 }
@@ -74,6 +103,7 @@ impl FakeServer {
             stop,
             held,
             requests,
+            connections,
         }
     }
     /// `http://127.0.0.1:<port>`
@@ -83,6 +113,10 @@ impl FakeServer {
     /// Requests received so far (complete ones; for `Hang` too).
     pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
+    }
+    /// Connections accepted so far, whether or not a request followed.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 }
 
@@ -134,13 +168,61 @@ fn read_request(conn: &TcpStream) -> Option<Request> {
     })
 }
 
+/// Writes `head`, then the same bytes again and again until the peer stops reading.
+fn stream_forever(mut conn: TcpStream, head: &str) {
+    let chunk = r#"{"metric":{"i":"x"},"value":[1,"1"]},"#.repeat(2000);
+    let _ = conn.write_all(head.as_bytes());
+    while conn.write_all(chunk.as_bytes()).is_ok() {}
+}
+
 fn handle(conn: TcpStream, mode: &Mode, held: &Mutex<Vec<TcpStream>>, reqs: &Mutex<Vec<Request>>) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    if let Mode::NotTls = mode {
+        let mut conn = conn;
+        let _ = conn.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        return;
+    }
     let Some(req) = read_request(&conn) else {
         return;
     };
+    let (request_path, request_body) = (req.path.clone(), req.body.clone());
     reqs.lock().unwrap().push(req);
+    const JSON_PREFIX: &str = r#"{"status":"success","data":{"resultType":"vector","result":["#;
     let (status, ctype, body): (u16, &str, String) = match mode {
+        Mode::NotTls => unreachable!("answered before reading"),
+        Mode::EndlessBody => {
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
+            return stream_forever(conn, &format!("{head}{JSON_PREFIX}"));
+        }
+        Mode::HugeContentLength => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                4u64 << 30
+            );
+            return stream_forever(conn, &format!("{head}{JSON_PREFIX}"));
+        }
+        Mode::Redirect { location, then, .. } if request_path == *location => {
+            (200, "application/json", then.clone())
+        }
+        Mode::Redirect {
+            status, location, ..
+        } => {
+            let mut conn = conn;
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status} Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            return;
+        }
+        Mode::ByQuery(answers) => (
+            200,
+            "application/json",
+            answers
+                .iter()
+                .find(|(needle, _)| request_body.contains(needle.as_str()))
+                .map_or(EMPTY_VECTOR, |(_, body)| body.as_str())
+                .to_string(),
+        ),
         Mode::Hang => {
             // Keep the socket open until the server is dropped (or the process exits).
             held.lock().unwrap().push(conn);

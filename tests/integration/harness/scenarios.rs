@@ -120,14 +120,12 @@ pub const LATENCY_BOUNDS: [f64; 5] = [0.05, 0.1, 0.3, 1.0, 3.0];
 /// Share of requests per bucket (non-cumulative, last = above 3 s): 99 % are ≤ 0.3 s.
 pub const LATENCY_SHARES: [f64; 6] = [0.60, 0.25, 0.14, 0.007, 0.002, 0.001];
 
-/// 30 d histogram `http_request_duration_seconds{job="demo-api",handler="/items"}`,
-/// ~1000 req/min, 99 % of requests ≤ 0.3 s.
-pub fn latency() -> Dataset {
-    let mut b = DataBuilder::new();
+/// Adds a 30 d histogram of ~1000 events/min spread over [`LATENCY_BOUNDS`] as [`LATENCY_SHARES`].
+fn latency_histogram(b: &mut DataBuilder, name: &str, labels: &[(&str, &str)]) {
     let mut ints = vec![Integerizer::default(); LATENCY_SHARES.len()];
     b.histogram(
-        LATENCY,
-        &[("job", JOB), ("handler", "/items")],
+        name,
+        labels,
         &LATENCY_BOUNDS,
         &standard_grid(),
         &[],
@@ -139,6 +137,30 @@ pub fn latency() -> Dataset {
                 .map(|(s, i)| i.step(n * s))
                 .collect()
         },
+    );
+}
+
+/// 30 d histogram `http_request_duration_seconds{job="demo-api",handler="/items"}`,
+/// ~1000 req/min, 99 % of requests ≤ 0.3 s.
+pub fn latency() -> Dataset {
+    let mut b = DataBuilder::new();
+    latency_histogram(&mut b, LATENCY, &[("job", JOB), ("handler", "/items")]);
+    b.build()
+}
+
+/// The demo's database SLIs (stack/app/db.py): 30 d histogram
+/// `db_call_duration_seconds{job="demo-api",operation="get"}` shaped like [`latency`]
+/// (60 % of calls ≤ 0.05 s), and `db_call_errors_total` at 0.1 % of the calls.
+pub fn database() -> Dataset {
+    let mut b = DataBuilder::new();
+    let labels = [("job", JOB), ("operation", "get")];
+    latency_histogram(&mut b, "db_call_duration_seconds", &labels);
+    b.counter_rate(
+        "db_call_errors_total",
+        &labels,
+        &standard_grid(),
+        &[],
+        |t| jittered(1000.0, t) * 0.001,
     );
     b.build()
 }
