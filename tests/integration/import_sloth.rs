@@ -237,6 +237,51 @@ fn an_slo_of_one_service_in_two_files_is_refused() {
         ));
 }
 
+/// Main's input bounds hold for every `--config` and for Sloth's queries alike.
+#[test]
+fn every_config_and_every_sloth_query_is_bounded() {
+    let plain = fixture("plain.yml");
+    slo(&["validate", "-c", &plain, "-c", "/dev/zero"])
+        .status(exit::INVALID)
+        .stderr_contains("error: /dev/zero: cannot read the spec: it is larger than 16 MiB\n");
+
+    let dir = TempDir::new("sloth-long-query");
+    let path = dir.join("long.yml");
+    let query = format!("sum(rate(e[{{{{.window}}}}])){}", " + 1".repeat(5000));
+    std::fs::write(
+        &path,
+        format!(
+            "version: prometheus/v1\nservice: svc\nslos:\n  - name: big-query\n    objective: 99.9\n    sli:\n      raw:\n        error_ratio_query: '{query}'\n    alerting:\n      name: A\n"
+        ),
+    )
+    .unwrap();
+    let path = path.display().to_string();
+    let out = slo(&["validate", "-c", &path]);
+    out.status(exit::INVALID);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: {path}:8:28: slo big-query: sli.raw.error_ratio_query: is 20 KiB of PromQL; the limit is 16 KiB\n  hint: move the logic into a recording rule and select its series here\n"
+        )
+    );
+}
+
+/// `slo lint` reads Sloth's documents too, locates its findings in Sloth's file and counts
+/// them per service.
+#[test]
+fn lint_reads_every_document_of_a_sloth_file() {
+    let multi = fixture("multi.yml");
+    let out = slo(&["lint", "-c", &multi]);
+    out.status(exit::OK);
+    assert_eq!(
+        out.stdout,
+        format!("{multi} (queue.worker): 1 warning\n{multi} (edge): no warnings\n")
+    );
+    out.stderr_contains(&format!(
+        "warning: {multi}:13:7: slo Job-Success: alerting: page and ticket alerts are both disabled: nobody hears when the budget burns\n  hint: enable at least the ticket alert\n"
+    ));
+}
+
 // ---- Sloth's numbers ----
 
 /// What Sloth records as `slo:sli_error:ratio_rate<w>` for each SLO of `plain.yml`, written
