@@ -9,12 +9,14 @@ use crate::interface::Outcome;
 use crate::live::Severity;
 use crate::model::Spec;
 use crate::output::destination::{Destination, Written, output_error};
+use crate::output::progress::Progress;
 use crate::output::{check, console, report as report_output};
-use crate::settings::{self, CheckFormat, Command, ReportFormat};
+use crate::settings::{self, CheckFormat, Command, ReportFormat, Terminal};
 use crate::spec::Located;
 use crate::{dashboard, gate, output, report, rules};
 
-pub fn run(command: Command) -> Result<Outcome, Error> {
+pub fn run(command: Command, terminal: Terminal) -> Result<Outcome, Error> {
+    console::show_warnings(terminal.warnings);
     match command {
         Command::Validate(spec) => {
             let _ = Destination::Stdout.finish(&output::validate::render(&spec))?;
@@ -55,9 +57,14 @@ fn validate_online(located: &Located, online: &settings::Online) -> Result<Outco
         .enable_all()
         .build()
         .map_err(|e| Error::DataSource(format!("cannot start the async runtime: {e}")))?;
-    let findings = runtime
-        .block_on(crate::live::check(&online.client, spec, online.at))
-        .map_err(|e| Error::DataSource(e.to_string()))?;
+    let progress = Progress::start(
+        online.progress,
+        &format!("checking {} SLOs against Prometheus", spec.slos.len()),
+        1,
+    );
+    let findings = runtime.block_on(crate::live::check(&online.client, spec, online.at));
+    drop(progress);
+    let findings = findings.map_err(|e| Error::DataSource(e.to_string()))?;
     let mut located_findings: Vec<_> = findings
         .iter()
         .map(|f| {
@@ -144,7 +151,10 @@ fn generate_dashboard(
 /// gone from stdout ends it quietly with exit 0.
 fn report(spec: &Spec, settings: &settings::Report) -> Result<Outcome, Error> {
     let evaluation = &settings.evaluation;
-    let report = report::evaluate_blocking(spec, &evaluation.options, &evaluation.client)?;
+    if let (Some(interval), ReportFormat::Table { color }) = (settings.watch, settings.format) {
+        return crate::watch::run(spec, evaluation, interval, color);
+    }
+    let report = evaluate(spec, evaluation)?;
     print_warnings(&report);
     // When nothing could be evaluated, stdout stays empty: no half document for a script to
     // mistake for a result.
@@ -180,8 +190,7 @@ fn check(spec: &Spec, settings: &settings::Check) -> Result<Outcome, Error> {
         .as_deref()
         .map(Destination::append)
         .transpose()?;
-    let evaluation = &settings.evaluation;
-    let report = report::evaluate_blocking(spec, &evaluation.options, &evaluation.client)?;
+    let report = evaluate(spec, &settings.evaluation)?;
     let verdict = gate::apply(&report, &settings.policies, settings.allow_no_data);
     print_warnings(&report);
     let text = match settings.format {
@@ -203,6 +212,16 @@ fn check(spec: &Spec, settings: &settings::Check) -> Result<Outcome, Error> {
         }
     }
     Ok(Outcome::of_verdict(verdict.verdict()))
+}
+
+/// The evaluation, with the progress line on stderr while it runs, erased before it returns.
+fn evaluate(spec: &Spec, evaluation: &settings::Evaluation) -> Result<report::Report, Error> {
+    let progress = Progress::start(
+        evaluation.progress,
+        "planning queries",
+        evaluation.concurrency,
+    );
+    report::evaluate_blocking(spec, &evaluation.options, &evaluation.client, &progress)
 }
 
 fn print_warnings(report: &report::Report) {

@@ -9,7 +9,9 @@ use slo::output::console;
 fn main() -> ExitCode {
     fail_writes_past_the_file_size_limit();
     let cli = slo::cli::Cli::from_env();
-    match slo::settings::Command::new(cli).and_then(slo::app::run) {
+    match slo::settings::Command::new(cli)
+        .and_then(|(command, terminal)| slo::app::run(command, terminal))
+    {
         Ok(outcome) => outcome.into(),
         Err(err) => {
             console::fatal(&err);
