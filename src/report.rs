@@ -171,7 +171,7 @@ pub fn evaluate_blocking(
 
 /// Told how an evaluation advances, e.g. to show progress. Called on the evaluating thread,
 /// so it must return at once.
-pub trait Observer {
+pub trait Observer: Sync {
     /// Before the first query: the distinct queries each selected SLO needs, in spec order.
     fn planned(&self, queries_per_slo: Vec<BTreeSet<String>>);
     /// A query has its answer (or its error).

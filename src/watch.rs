@@ -3,7 +3,7 @@
 //!
 //! The terminal is in raw mode meanwhile, so Ctrl-C arrives as a key, not as SIGINT: the
 //! screen is restored on every way out, a panic included ([`Screen`]'s `Drop`). Each round
-//! runs on a thread of its own, so keys are read while Prometheus is slow to answer.
+//! runs on the runtime's worker thread, so keys are read while Prometheus is slow to answer.
 
 use std::io::Write;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
@@ -16,8 +16,9 @@ use crate::error::Error;
 use crate::interface::Outcome;
 use crate::model::{Spec, Window};
 use crate::output::report::watch::{Activity, View};
-use crate::report::{self, Report, Unobserved};
+use crate::report::{self, Report};
 use crate::settings::Evaluation;
+use tokio::runtime::Runtime;
 
 /// How long to wait for a key before looking at the round in progress again.
 const KEY_POLL: Duration = Duration::from_millis(100);
@@ -28,30 +29,37 @@ pub fn run(
     interval: Window,
     color: bool,
 ) -> Result<Outcome, Error> {
+    // One runtime for every round, so the client's connections outlive a round; its worker
+    // evaluates while this thread reads keys.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::DataSource(format!("cannot start the async runtime: {e}")))?;
     let mut screen = Screen::enter()?;
     let mut view = View::default();
-    let mut round: Option<Receiver<Result<Report, Error>>> = None;
+    let mut round: Option<Receiver<Report>> = None;
     let mut next_round = Instant::now();
     loop {
         if round.is_none() && Instant::now() >= next_round {
-            round = Some(start_round(spec, evaluation));
+            round = Some(start_round(&runtime, spec, evaluation));
             next_round = Instant::now() + interval.duration();
             screen.draw(&view.render(interval, Activity::Evaluating, color))?;
         }
         if let Some(pending) = &round {
             let finished = match pending.try_recv() {
-                Ok(result) => Some(result),
-                Err(TryRecvError::Empty) => None,
-                // Its thread panicked.
-                Err(TryRecvError::Disconnected) => Some(Err(Error::DataSource(
-                    "the round stopped unfinished".into(),
-                ))),
-            };
-            if let Some(result) = finished {
-                match result {
-                    Ok(report) => view.update(&report),
-                    Err(error) => view.fail(&error.to_string()),
+                Ok(report) => {
+                    view.update(&report);
+                    true
                 }
+                Err(TryRecvError::Empty) => false,
+                // Its task panicked.
+                Err(TryRecvError::Disconnected) => {
+                    view.fail("the round stopped unfinished");
+                    true
+                }
+            };
+            if finished {
                 round = None;
                 screen.draw(&view.render(interval, Activity::Waiting, color))?;
             }
@@ -70,21 +78,17 @@ pub fn run(
     }
 }
 
-/// Evaluates at the current instant on a thread of its own; the receiver gets the report.
+/// Evaluates at the current instant on the runtime's worker; the receiver gets the report.
 /// A round still running when the user quits is abandoned with the process.
-fn start_round(spec: &Spec, evaluation: &Evaluation) -> Receiver<Result<Report, Error>> {
+fn start_round(runtime: &Runtime, spec: &Spec, evaluation: &Evaluation) -> Receiver<Report> {
     let (send, receive) = mpsc::channel();
     let spec = spec.clone();
-    let client = evaluation.client.clone();
+    // Each round knocks again, even if the last one found the server unreachable.
+    let client = evaluation.client.for_new_round();
     let mut options = evaluation.options.clone();
     options.at = crate::settings::now();
-    std::thread::spawn(move || {
-        let _ = send.send(report::evaluate_blocking(
-            &spec,
-            &options,
-            &client,
-            &Unobserved,
-        ));
+    runtime.spawn(async move {
+        let _ = send.send(report::evaluate(&client, &spec, &options).await);
     });
     receive
 }

@@ -216,15 +216,15 @@ impl Report {
                         .into(),
                 ));
             }
-            if !terminal.interactive {
-                return Err(Error::Usage(
-                    "--watch draws in the terminal; standard input and output must be one".into(),
-                ));
-            }
             if args.evaluation.at.is_some() {
                 return Err(Error::Usage(
                     "--watch evaluates at each round's current time; it cannot be combined with --at"
                         .into(),
+                ));
+            }
+            if !terminal.interactive {
+                return Err(Error::Usage(
+                    "--watch draws in the terminal; standard input and output must be one".into(),
                 ));
             }
         }

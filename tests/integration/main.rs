@@ -19,5 +19,6 @@ mod rules;
 mod schema;
 mod spec_fuzz;
 mod stack;
+mod terminal;
 mod validate;
 mod validate_online;

@@ -196,16 +196,25 @@ fn burn_rate(row: &SloStatus, window: Window) -> Option<f64> {
     row.burn_rates.get(&window).copied().flatten()
 }
 
-/// `text (+delta)` when both values are known.
+/// `text (+delta)` when both values are known and the change shows at `signed`'s precision:
+/// an unchanged number stays bare, so the changes stand out.
 fn with_delta(
     text: String,
     now: Option<f64>,
     before: Option<f64>,
     signed: impl Fn(f64) -> String,
 ) -> String {
-    match (now, before) {
-        (Some(now), Some(before)) => format!("{text} ({})", signed(now - before)),
-        _ => text,
+    let Some(change) = now.zip(before).map(|(now, before)| signed(now - before)) else {
+        return text;
+    };
+    let unchanged = change
+        .trim_start_matches(['+', '-'])
+        .chars()
+        .all(|c| c == '0' || c == '.');
+    if unchanged {
+        text
+    } else {
+        format!("{text} ({change})")
     }
 }
 
@@ -261,6 +270,13 @@ mod tests {
         assert!(second.contains("3.50 (+2.50)"), "{second}");
         assert!(second.contains("at_risk (was ok)"), "{second}");
         assert!(!second.contains('\u{1b}'), "{second}");
+        view.update(&report_with(1_800_000_010.0, 0.2, 3.5, Status::AtRisk));
+        let unchanged = screen(&view);
+        assert!(
+            unchanged.contains("20.0% ") && !unchanged.contains("(+"),
+            "{unchanged}"
+        );
+        assert!(!unchanged.contains("(was"), "{unchanged}");
         assert!(
             view.render(Window::from_secs(5), Activity::Waiting, true)
                 .contains('\u{1b}')
