@@ -167,6 +167,43 @@ fn progress_shows_on_the_terminal_after_a_moment_and_never_reaches_stdout() {
 }
 
 #[test]
+fn progress_stays_out_of_ci_logs_even_on_a_terminal() {
+    let server = FakeServer::start(Mode::Slow {
+        delay: Duration::from_millis(300),
+        then: Box::new(Mode::Custom {
+            http_status: 200,
+            content_type: "application/json".into(),
+            body: ratio_answer(0.001),
+        }),
+    });
+    let dir = TempDir::new("terminal-ci");
+    let spec = dir.join("slo.yaml");
+    std::fs::write(&spec, raw_spec(&["alpha", "beta"])).unwrap();
+    // 2 SLOs x 6 windows, one at a time, 0.3 s each: well past the line's half second.
+    let pane = Pane::start(&format!(
+        "CI=true {} --concurrency 1 --format json",
+        slo_command(&spec, &server.url())
+    ));
+    let start = Instant::now();
+    loop {
+        let screen = pane.screen();
+        assert!(
+            !screen.contains("SLOs done"),
+            "progress under CI:\n{screen}"
+        );
+        if screen.contains("EXIT=") {
+            assert!(screen.contains("EXIT=0"), "{screen}");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no exit:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
 fn watch_redraws_with_deltas_keeps_stale_numbers_on_errors_and_ctrl_c_restores_the_screen() {
     let answer = Arc::new(Mutex::new(ratio_answer(0.001)));
     let server = FakeServer::start(Mode::Changing(answer.clone()));
