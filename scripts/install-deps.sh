@@ -2,7 +2,7 @@
 # Installs the Debian packages slo needs, when missing (as root, or through sudo). The one
 # place that runs apt-get: scripts/test.sh and stack/demo.sh call it.
 #   scripts/install-deps.sh demo   prometheus, prometheus-alertmanager, python3-venv
-#   scripts/install-deps.sh test   the same, plus promtool, amtool, docker-compose and npm
+#   scripts/install-deps.sh test   the same, plus promtool, amtool, docker-compose, npm and tmux
 set -euo pipefail
 
 mode=${1:-test}
@@ -20,6 +20,8 @@ if [[ $mode == test ]]; then
   command -v docker-compose >/dev/null || need+=(docker-compose)
   # Node's npm: the grafana_types test installs Grafana's published types with `npm ci`.
   command -v npm >/dev/null || need+=(npm)
+  # The terminal tests drive slo in tmux: a real terminal for the progress line and --watch.
+  command -v tmux >/dev/null || need+=(tmux)
 fi
 
 sudo=""

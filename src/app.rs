@@ -11,6 +11,7 @@ use crate::interface::Outcome;
 use crate::live::Severity;
 use crate::model::Spec;
 use crate::output::destination::{Destination, Written, output_error};
+use crate::output::progress::Progress;
 use crate::output::{check, console, report as report_output};
 use crate::settings::{self, CheckFormat, Command, ReportFormat};
 use crate::spec::Located;
@@ -57,12 +58,23 @@ fn validate_online(specs: &[Located], online: &settings::Online) -> Result<Outco
         .enable_all()
         .build()
         .map_err(|e| Error::DataSource(format!("cannot start the async runtime: {e}")))?;
+    let slo_count: usize = specs.iter().map(|located| located.spec.slos.len()).sum();
+    let progress = Progress::start(
+        online.progress,
+        &format!("checking {slo_count} SLOs against Prometheus"),
+        1,
+    );
+    // Every spec is checked before anything prints, so the progress line is gone by then.
+    let checked: Vec<_> = specs
+        .iter()
+        .map(|located| {
+            runtime.block_on(crate::live::check(&online.client, &located.spec, online.at))
+        })
+        .collect();
+    drop(progress);
     let mut any_error = false;
-    for located in specs {
-        let spec = &located.spec;
-        let findings = runtime
-            .block_on(crate::live::check(&online.client, spec, online.at))
-            .map_err(|e| Error::DataSource(e.to_string()))?;
+    for (located, findings) in specs.iter().zip(checked) {
+        let findings = findings.map_err(|e| Error::DataSource(e.to_string()))?;
         let mut located_findings: Vec<_> = findings
             .iter()
             .map(|f| {
@@ -78,7 +90,7 @@ fn validate_online(specs: &[Located], online: &settings::Online) -> Result<Outco
                 Severity::Warning => "warning",
                 Severity::Note => "note",
             };
-            console::finding(prefix, &diagnostic.located(&spec.source));
+            console::finding(prefix, &diagnostic.located(&located.spec.source));
         }
         any_error |= findings.iter().any(|f| f.severity == Severity::Error);
     }
@@ -180,26 +192,14 @@ fn open_creating_dirs(path: &Path) -> Result<Destination, Error> {
     Destination::open(path)
 }
 
-/// Evaluates every spec at the same instant, as one report whose rows name their service.
-fn evaluate(specs: &[Spec], evaluation: &settings::Evaluation) -> Result<report::Report, Error> {
-    let mut merged: Option<report::Report> = None;
-    for spec in specs {
-        let report = report::evaluate_blocking(spec, &evaluation.options, &evaluation.client)?;
-        match &mut merged {
-            Some(merged) => {
-                merged.slos.extend(report.slos);
-                merged.warnings.extend(report.warnings);
-            }
-            None => merged = Some(report),
-        }
-    }
-    Ok(merged.expect("a command reads at least one spec"))
-}
-
 /// Prints what could be evaluated on stdout, and warnings and failures on stderr. A reader
 /// gone from stdout ends it quietly with exit 0.
 fn report(specs: &[Spec], settings: &settings::Report) -> Result<Outcome, Error> {
-    let report = evaluate(specs, &settings.evaluation)?;
+    let evaluation = &settings.evaluation;
+    if let (Some(interval), ReportFormat::Table { color }) = (settings.watch, settings.format) {
+        return crate::watch::run(specs, evaluation, interval, color);
+    }
+    let report = evaluate(specs, evaluation)?;
     print_warnings(&report);
     // When nothing could be evaluated, stdout stays empty: no half document for a script to
     // mistake for a result.
@@ -258,6 +258,17 @@ fn check(specs: &[Spec], settings: &settings::Check) -> Result<Outcome, Error> {
         }
     }
     Ok(Outcome::of_verdict(verdict.verdict()))
+}
+
+/// Evaluates every spec at the same instant, as one report whose rows name their service,
+/// with the progress line on stderr while it runs, erased before it returns.
+fn evaluate(specs: &[Spec], evaluation: &settings::Evaluation) -> Result<report::Report, Error> {
+    let progress = Progress::start(
+        evaluation.progress,
+        "planning queries",
+        evaluation.concurrency,
+    );
+    report::evaluate_all_blocking(specs, &evaluation.options, &evaluation.client, &progress)
 }
 
 fn print_warnings(report: &report::Report) {

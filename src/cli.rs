@@ -23,6 +23,26 @@ use crate::settings::flags::{self, Checked};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour the output: `auto` on a terminal unless NO_COLOR is set (CLICOLOR_FORCE forces it).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "SLO_COLOR",
+        default_value = "auto"
+    )]
+    pub color: ColorChoice,
+    /// Print no progress and no warnings; errors still print.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set; CLICOLOR_FORCE colours anywhere.
+    Auto,
+    Always,
+    Never,
 }
 
 impl Cli {
@@ -208,6 +228,16 @@ pub struct ReportArgs {
     pub evaluation: EvaluationArgs,
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
+    /// Re-evaluate every INTERVAL (default 30s, at least 5s) and redraw the table in place,
+    /// with the change since the previous round; `q` or Ctrl-C quits.
+    #[arg(
+        long,
+        value_name = "INTERVAL",
+        num_args = 0..=1,
+        default_missing_value = "30s",
+        value_parser = Checked(flags::watch)
+    )]
+    pub watch: Option<Window>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

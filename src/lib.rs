@@ -8,7 +8,8 @@
 //! - [`interface`]: exit codes and the JSON documents, the contract scripts rely on.
 //! - [`output`]: each command's renderings.
 //! - the edge: [`cli`] (what the user typed), [`settings`] (the typed, checked values made
-//!   from it, once) and [`app`], which wires settings, work, renderer and writing.
+//!   from it, once) and [`app`], which wires settings, work, renderer and writing; [`watch`],
+//!   the live view's loop.
 
 // Output goes through `output::destination` and `output::console`, which cannot panic.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -31,6 +32,7 @@ pub mod sanitize;
 pub mod settings;
 pub mod spec;
 pub mod timestamp;
+pub mod watch;
 
 pub use error::Error;
 pub use interface::{Outcome, exit};

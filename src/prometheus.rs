@@ -151,6 +151,15 @@ impl Client {
         })
     }
 
+    /// A clone that has forgotten that the server was unreachable, for a new round of
+    /// queries (`report --watch`): the server may be back.
+    pub fn for_new_round(&self) -> Client {
+        Client {
+            unreachable: Arc::new(OnceLock::new()),
+            ..self.clone()
+        }
+    }
+
     /// Runs `promql` as an instant query at `at` (Unix seconds). At most `--concurrency`
     /// queries are in flight at once; connection resets and 5xx answers are retried.
     pub async fn query(&self, promql: &str, at: f64) -> Result<Answer, QueryError> {

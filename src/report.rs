@@ -5,14 +5,16 @@
 //!
 //! ```ignore
 //! // The settings layer checks the flags against the spec and builds the client (exit 2).
-//! let evaluation = slo::settings::Evaluation::new(&args.evaluation, &spec)?;
-//! let report = slo::report::evaluate_blocking(&spec, &evaluation.options, &evaluation.client)?;
+//! let evaluation = slo::settings::Evaluation::new(&args.evaluation, &specs, false)?;
+//! let report = slo::report::evaluate_all_blocking(
+//!     &specs, &evaluation.options, &evaluation.client, &slo::report::Unobserved,
+//! )?;
 //! for warning in &report.warnings { eprintln!("warning: {warning}"); }
 //! for row in report.rows() { /* one SloStatus per SLO, or per group of a grouped SLO */ }
 //! for error in report.errors() { /* SLOs that could not be evaluated: exit 3 */ }
 //! ```
 //!
-//! Inside a runtime, call [`evaluate`] instead. Renderers taking a [`Report`]:
+//! Inside a runtime, call [`evaluate_all`] (or [`evaluate`] for one spec) instead. Renderers taking a [`Report`]:
 //! `output::report::{table, json, markdown}`.
 //!
 //! Layout: [`evaluate`] plans the queries of every selected SLO (each window of
@@ -154,16 +156,55 @@ impl EvaluationOptions {
 
 /// What `slo report` and `slo check` need in one call: the evaluation on a runtime of its
 /// own. `Err` only when no runtime can be started; failed queries are in the report, per SLO.
-pub fn evaluate_blocking(
-    spec: &Spec,
+pub fn evaluate_all_blocking(
+    specs: &[Spec],
     options: &EvaluationOptions,
     client: &Client,
+    observer: &dyn Observer,
 ) -> Result<Report, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::DataSource(format!("cannot start the async runtime: {e}")))?;
-    Ok(runtime.block_on(evaluate(client, spec, options)))
+    Ok(runtime.block_on(evaluate_all(client, specs, options, observer)))
+}
+
+/// Every spec (one per service) at the same instant, as one report whose rows name their
+/// service, in the order given.
+pub async fn evaluate_all(
+    client: &Client,
+    specs: &[Spec],
+    options: &EvaluationOptions,
+    observer: &dyn Observer,
+) -> Report {
+    let mut merged = Report {
+        evaluated_at: options.at,
+        slos: Vec::new(),
+        warnings: Vec::new(),
+    };
+    for spec in specs {
+        let report = evaluate_observed(client, spec, options, observer).await;
+        merged.slos.extend(report.slos);
+        merged.warnings.extend(report.warnings);
+    }
+    merged
+}
+
+/// Told how an evaluation advances, e.g. to show progress. Called on the evaluating thread,
+/// so it must return at once.
+pub trait Observer: Sync {
+    /// Before the first query: the distinct queries each selected SLO needs, in spec order.
+    fn planned(&self, queries_per_slo: Vec<BTreeSet<String>>);
+    /// A query has its answer (or its error).
+    fn answered(&self, query: &str);
+}
+
+/// Nobody watching.
+pub struct Unobserved;
+
+impl Observer for Unobserved {
+    fn planned(&self, _: Vec<BTreeSet<String>>) {}
+    fn answered(&self, _: &str) {}
 }
 
 /// The queries behind one window of one SLO.
@@ -208,6 +249,16 @@ pub enum Measured {
 /// Evaluates the selected SLOs of `spec` at `options.at`. Every query runs at that instant,
 /// concurrently within the client's limit; a query shared by two SLOs runs once.
 pub async fn evaluate(client: &Client, spec: &Spec, options: &EvaluationOptions) -> Report {
+    evaluate_observed(client, spec, options, &Unobserved).await
+}
+
+/// [`evaluate`], telling `observer` what it plans and each answer as it comes.
+pub async fn evaluate_observed(
+    client: &Client,
+    spec: &Spec,
+    options: &EvaluationOptions,
+    observer: &dyn Observer,
+) -> Report {
     let selected = options.selected(spec);
     let plans: Vec<BTreeMap<Window, Plan>> = selected
         .iter()
@@ -223,7 +274,18 @@ pub async fn evaluate(client: &Client, spec: &Spec, options: &EvaluationOptions)
         .flat_map(|p| p.values().flat_map(Plan::queries))
         .map(str::to_string)
         .collect();
-    let answers = run_all(client, distinct, options).await;
+    observer.planned(
+        plans
+            .iter()
+            .map(|p| {
+                p.values()
+                    .flat_map(Plan::queries)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect(),
+    );
+    let answers = run_all(client, distinct, options, observer).await;
     let warnings = echoed_notes(&selected, &plans, &answers);
     let slos = selected
         .iter()
@@ -282,6 +344,7 @@ async fn run_all(
     client: &Client,
     queries: BTreeSet<String>,
     options: &EvaluationOptions,
+    observer: &dyn Observer,
 ) -> HashMap<String, Result<Answer, QueryError>> {
     let at = options.at;
     let deadline = options
@@ -311,6 +374,7 @@ async fn run_all(
     while let Some(joined) = tasks.join_next().await {
         // A task that panicked leaves its query without an answer, reported as such below.
         if let Ok((query, answer)) = joined {
+            observer.answered(&query);
             answers.insert(query, answer);
         }
     }

@@ -1,16 +1,33 @@
 //! Standard error: every `warning:` and `error:` line `slo` prints goes through here, shown
 //! with [`crate::sanitize`], and a failed write (`2>/dev/full`, a closed pipe) is ignored:
-//! there is nowhere left to report it, and it must not end the command.
+//! there is nowhere left to report it, and it must not end the command. `--quiet` silences
+//! everything but errors.
 
 use std::fmt::Display;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::Error;
 use crate::sanitize::{Visible, visible_lines};
 
-/// `warning: MESSAGE`, on one line.
+/// Set once, from `--quiet`, before the command runs: a process-wide switch, since every
+/// layer that warns reaches stderr only through this module.
+static WARNINGS_SHOWN: AtomicBool = AtomicBool::new(true);
+
+/// Whether `warning:` and `note:` lines print (`--quiet` says no).
+pub fn show_warnings(shown: bool) {
+    WARNINGS_SHOWN.store(shown, Ordering::Relaxed);
+}
+
+fn warnings_shown() -> bool {
+    WARNINGS_SHOWN.load(Ordering::Relaxed)
+}
+
+/// `warning: MESSAGE`, on one line; nothing under `--quiet`.
 pub fn warning(message: &str) {
-    line("warning", message);
+    if warnings_shown() {
+        line("warning", message);
+    }
 }
 
 /// `error: MESSAGE`, on one line.
@@ -19,9 +36,11 @@ pub fn error(message: &str) {
 }
 
 /// A located finding (`file:line:col: ...`, perhaps with a `hint:` line), after `prefix`
-/// (`error`, `warning`, `note`).
+/// (`error`, `warning`, `note`); under `--quiet`, only errors.
 pub fn finding(prefix: &str, located: &str) {
-    print(format_args!("{prefix}: {}", visible_lines(located)));
+    if prefix == "error" || warnings_shown() {
+        print(format_args!("{prefix}: {}", visible_lines(located)));
+    }
 }
 
 /// The error that ended a command. A spec's errors span lines (one per problem, with hints)

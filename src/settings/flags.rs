@@ -56,6 +56,16 @@ pub fn deadline(text: &str) -> Result<Window, String> {
         .ok_or_else(|| format!("--deadline: `{text}` is not a positive duration such as 2m or 90s"))
 }
 
+/// `--watch`: an interval of at least 5 seconds, so a live view cannot hammer Prometheus.
+pub fn watch(text: &str) -> Result<Window, String> {
+    Window::parse(text)
+        .ok()
+        .filter(|w| w.secs() >= 5)
+        .ok_or_else(|| {
+            format!("--watch: `{text}` is not an interval of at least 5s, such as 30s or 1m")
+        })
+}
+
 fn positive_duration(text: &str) -> Option<Window> {
     Window::parse(text).ok().filter(|w| !w.duration().is_zero())
 }

@@ -10,12 +10,12 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::cli::{
-    CheckArgs, Cli, ConfigArgs, EvaluationArgs, GenerateDashboardArgs, GenerateRulesArgs,
-    ReportArgs,
+    CheckArgs, Cli, ColorChoice, ConfigArgs, EvaluationArgs, GenerateDashboardArgs,
+    GenerateRulesArgs, ReportArgs,
 };
 use crate::error::Error;
 use crate::gate::{self, SloPolicy};
-use crate::model::{GatePolicy, Spec, window_list};
+use crate::model::{GatePolicy, Spec, Window, window_list};
 use crate::output::console;
 use crate::prometheus::Client;
 use crate::promql::LabelStyle;
@@ -47,6 +47,49 @@ pub struct Online {
     pub client: Client,
     /// Unix seconds.
     pub at: f64,
+    /// Show progress on stderr while the checks run.
+    pub progress: bool,
+}
+
+/// What the terminal gets besides the result, decided once from `--color`, `--quiet` and
+/// the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terminal {
+    /// Colour on stdout.
+    pub color: bool,
+    /// Progress on stderr: a terminal, not CI, not `--quiet`.
+    pub progress: bool,
+    /// Warnings on stderr (not `--quiet`).
+    pub warnings: bool,
+    /// Standard input and output are a terminal, as the live view needs.
+    pub interactive: bool,
+}
+
+impl Terminal {
+    fn new(cli: &Cli) -> Terminal {
+        let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        Terminal {
+            color: color(
+                cli.color,
+                env("NO_COLOR").is_some(),
+                env("CLICOLOR_FORCE").is_some_and(|v| v != "0"),
+                std::io::stdout().is_terminal(),
+            ),
+            progress: !cli.quiet && env("CI").is_none() && std::io::stderr().is_terminal(),
+            warnings: !cli.quiet,
+            interactive: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
+        }
+    }
+}
+
+/// `--color`, then <https://no-color.org> (`NO_COLOR`), then `CLICOLOR_FORCE`, then whether
+/// stdout is a terminal.
+fn color(choice: ColorChoice, no_color: bool, force: bool, stdout_is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !no_color && (force || stdout_is_terminal),
+    }
 }
 
 /// `slo lint`'s settings.
@@ -58,25 +101,29 @@ pub struct Lint {
 impl Command {
     /// Loads the specs, then checks the flags against them.
     pub fn new(cli: Cli) -> Result<Self, Error> {
-        Ok(match cli.command {
+        let terminal = Terminal::new(&cli);
+        // Before loading: --quiet silences the loader's warnings too.
+        console::show_warnings(terminal.warnings);
+        let command = match cli.command {
             crate::cli::Command::Validate(args) => match &args.online {
                 Some(prometheus) => Command::ValidateOnline(
                     load_located(&args.config)?,
                     Online {
                         client: prometheus::client(prometheus)?,
                         at: args.at.unwrap_or_else(now),
+                        progress: terminal.progress,
                     },
                 ),
                 None => Command::Validate(load(&args.config)?),
             },
             crate::cli::Command::Report(args) => {
                 let specs = load(&args.evaluation.config)?;
-                let report = Report::new(&args, &specs)?;
+                let report = Report::new(&args, &specs, terminal)?;
                 Command::Report(specs, report)
             }
             crate::cli::Command::Check(args) => {
                 let specs = load(&args.evaluation.config)?;
-                let check = Check::new(&args, &specs)?;
+                let check = Check::new(&args, &specs, terminal.progress)?;
                 Command::Check(specs, check)
             }
             crate::cli::Command::GenerateRules(args) => {
@@ -98,7 +145,8 @@ impl Command {
             crate::cli::Command::Schema => Command::Schema,
             crate::cli::Command::Completions { shell } => Command::Completions(shell),
             crate::cli::Command::Man => Command::Man,
-        })
+        };
+        Ok(command)
     }
 }
 
@@ -122,12 +170,16 @@ fn load_located(config: &ConfigArgs) -> Result<Vec<Located>, Error> {
 pub struct Evaluation {
     pub options: EvaluationOptions,
     pub client: Client,
+    /// Queries in flight at once (`--concurrency`), for the progress line.
+    pub concurrency: usize,
+    /// Show progress on stderr while the queries run.
+    pub progress: bool,
 }
 
 impl Evaluation {
     /// `--at` (default: now, whole seconds), `--slo` (an unknown name is refused with a
     /// did-you-mean), `--warn-below` (a percentage) and the connection flags.
-    pub fn new(args: &EvaluationArgs, specs: &[Spec]) -> Result<Self, Error> {
+    pub fn new(args: &EvaluationArgs, specs: &[Spec], progress: bool) -> Result<Self, Error> {
         let options = EvaluationOptions {
             at: args.at.unwrap_or_else(now),
             slos: select(specs, &args.slos)?,
@@ -143,6 +195,8 @@ impl Evaluation {
         Ok(Evaluation {
             options,
             client: prometheus::client(&args.prometheus)?,
+            concurrency: usize::from(args.prometheus.concurrency),
+            progress,
         })
     }
 }
@@ -151,8 +205,11 @@ impl Evaluation {
 pub struct Report {
     pub evaluation: Evaluation,
     pub format: ReportFormat,
+    /// `--watch`: re-evaluate at this interval in a live view (always a table).
+    pub watch: Option<Window>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {
     Table { color: bool },
     Json,
@@ -160,15 +217,41 @@ pub enum ReportFormat {
 }
 
 impl Report {
-    fn new(args: &ReportArgs, specs: &[Spec]) -> Result<Self, Error> {
+    /// `--watch` draws a table at the current instant: another format or `--at` is a usage
+    /// error.
+    fn new(args: &ReportArgs, specs: &[Spec], terminal: Terminal) -> Result<Self, Error> {
         let format = match args.format {
-            crate::cli::ReportFormat::Table => ReportFormat::Table { color: use_color() },
+            crate::cli::ReportFormat::Table => ReportFormat::Table {
+                color: terminal.color,
+            },
             crate::cli::ReportFormat::Json => ReportFormat::Json,
             crate::cli::ReportFormat::Markdown => ReportFormat::Markdown,
         };
+        if args.watch.is_some() {
+            if args.format != crate::cli::ReportFormat::Table {
+                return Err(Error::Usage(
+                    "--watch draws a table; it cannot be combined with --format json or markdown"
+                        .into(),
+                ));
+            }
+            if args.evaluation.at.is_some() {
+                return Err(Error::Usage(
+                    "--watch evaluates at each round's current time; it cannot be combined with --at"
+                        .into(),
+                ));
+            }
+            if !terminal.interactive {
+                return Err(Error::Usage(
+                    "--watch draws in the terminal; standard input and output must be one".into(),
+                ));
+            }
+        }
+        // The live view replaces the progress line: it shows its own round in progress.
+        let progress = terminal.progress && args.watch.is_none();
         Ok(Report {
-            evaluation: Evaluation::new(&args.evaluation, specs)?,
+            evaluation: Evaluation::new(&args.evaluation, specs, progress)?,
             format,
+            watch: args.watch,
         })
     }
 }
@@ -188,9 +271,9 @@ pub struct Check {
 impl Check {
     /// Also refuses a burn-rate rule over a window `report` does not measure for an SLO,
     /// before any query.
-    fn new(args: &CheckArgs, specs: &[Spec]) -> Result<Self, Error> {
+    fn new(args: &CheckArgs, specs: &[Spec], progress: bool) -> Result<Self, Error> {
         let flags = gate_policy(args)?;
-        let evaluation = Evaluation::new(&args.evaluation, specs)?;
+        let evaluation = Evaluation::new(&args.evaluation, specs, progress)?;
         let mut policies = BTreeMap::new();
         for spec in specs {
             let resolved =
@@ -361,15 +444,11 @@ fn percentage(pct: f64) -> Option<f64> {
     (0.0..=100.0).contains(&pct).then_some(pct)
 }
 
-fn now() -> f64 {
+/// Now, in whole Unix seconds: the default evaluation instant.
+pub(crate) fn now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs() as f64)
-}
-
-/// Colour only on a terminal, and never when `NO_COLOR` is set (<https://no-color.org>).
-fn use_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// The names of the SLOs to evaluate, in spec order; `names` empty means all.
@@ -420,7 +499,72 @@ mod tests {
         Check::new(
             &check_args(flags),
             &[crate::spec::parse(SPEC, "test.yaml").unwrap()],
+            false,
         )
+    }
+
+    #[test]
+    fn color_follows_the_flag_then_no_color_then_clicolor_force_then_the_terminal() {
+        use ColorChoice::{Always, Auto, Never};
+        assert!(color(Always, true, false, false));
+        assert!(!color(Never, false, true, true));
+        assert!(
+            !color(Auto, true, true, true),
+            "NO_COLOR wins over CLICOLOR_FORCE"
+        );
+        assert!(
+            color(Auto, false, true, false),
+            "CLICOLOR_FORCE colours a pipe"
+        );
+        assert!(color(Auto, false, false, true));
+        assert!(!color(Auto, false, false, false));
+    }
+
+    fn report(flags: &[&str]) -> Result<Report, Error> {
+        let argv = ["slo", "report"].iter().chain(flags);
+        let args = match Cli::try_parse_from(argv).unwrap().command {
+            Command::Report(args) => args,
+            _ => unreachable!(),
+        };
+        let terminal = Terminal {
+            color: false,
+            progress: true,
+            warnings: true,
+            interactive: true,
+        };
+        Report::new(
+            &args,
+            &[crate::spec::parse(SPEC, "test.yaml").unwrap()],
+            terminal,
+        )
+    }
+
+    #[test]
+    fn watch_takes_a_table_at_the_current_time() {
+        let watched = report(&["--watch"]).ok().unwrap();
+        assert_eq!(watched.watch.map(|w| w.secs()), Some(30));
+        assert!(
+            !watched.evaluation.progress,
+            "the live view shows its own progress"
+        );
+        assert_eq!(
+            report(&["--watch", "5s"])
+                .ok()
+                .unwrap()
+                .watch
+                .map(|w| w.secs()),
+            Some(5)
+        );
+        for flags in [
+            &["--watch", "--format", "json"][..],
+            &["--watch=10s", "--at", "0"],
+        ] {
+            match report(flags) {
+                Err(Error::Usage(message)) => assert!(message.contains("--watch"), "{message}"),
+                _ => panic!("{flags:?} accepted"),
+            }
+        }
+        assert!(Cli::try_parse_from(["slo", "report", "--watch", "4s"]).is_err());
     }
 
     fn usage_message(result: Result<Check, Error>) -> String {

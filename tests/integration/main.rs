@@ -20,5 +20,6 @@ mod rules;
 mod schema;
 mod spec_fuzz;
 mod stack;
+mod terminal;
 mod validate;
 mod validate_online;

@@ -4,6 +4,7 @@
 pub mod json;
 pub mod markdown;
 pub mod table;
+pub mod watch;
 
 use crate::model::Window;
 use crate::report::SloStatus;

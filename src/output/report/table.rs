@@ -35,7 +35,8 @@ pub fn render(report: &Report, color: bool) -> String {
     format!("{table}\n")
 }
 
-fn status_color(status: Status) -> Color {
+/// Shared with the live view.
+pub(super) fn status_color(status: Status) -> Color {
     match status {
         Status::Ok => Color::Green,
         Status::AtRisk => Color::Yellow,

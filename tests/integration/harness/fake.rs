@@ -45,6 +45,10 @@ pub enum Mode {
     },
     /// Answers plain HTTP before reading anything: what a TLS client sees as a failed handshake.
     NotTls,
+    /// Answers as `then` does, `delay` after reading the request (a slow Prometheus).
+    Slow { delay: Duration, then: Box<Mode> },
+    /// `200 OK` JSON: whatever body the test holds now (data that changes between requests).
+    Changing(Arc<Mutex<String>>),
 }
 
 /// An empty instant vector, as [`Mode::ByQuery`] answers by default.
@@ -187,9 +191,18 @@ fn handle(conn: TcpStream, mode: &Mode, held: &Mutex<Vec<TcpStream>>, reqs: &Mut
     };
     let (request_path, request_body) = (req.path.clone(), req.body.clone());
     reqs.lock().unwrap().push(req);
+    let mode = match mode {
+        Mode::Slow { delay, then } => {
+            std::thread::sleep(*delay);
+            then.as_ref()
+        }
+        other => other,
+    };
     const JSON_PREFIX: &str = r#"{"status":"success","data":{"resultType":"vector","result":["#;
     let (status, ctype, body): (u16, &str, String) = match mode {
         Mode::NotTls => unreachable!("answered before reading"),
+        Mode::Slow { .. } => unreachable!("answered as the mode it delays"),
+        Mode::Changing(body) => (200, "application/json", body.lock().unwrap().clone()),
         Mode::EndlessBody => {
             let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
             return stream_forever(conn, &format!("{head}{JSON_PREFIX}"));

@@ -22,13 +22,15 @@ use super::prom::Prometheus;
 
 /// Variables `slo` reads, removed from every run so the developer's shell cannot change a
 /// test's outcome; [`SloRun::env`] sets them where a test means to.
-const SLO_ENVIRONMENT: [&str; 6] = [
+const SLO_ENVIRONMENT: [&str; 8] = [
     "SLO_CONFIG",
     "SLO_PROMETHEUS_URL",
     "SLO_PROMETHEUS_TOKEN",
     "SLO_PROMETHEUS_USER",
     "SLO_PROMETHEUS_PASSWORD",
     "GITHUB_STEP_SUMMARY",
+    "SLO_COLOR",
+    "CLICOLOR_FORCE",
 ];
 
 /// Something that answers Prometheus' HTTP API, or a URL that is meant not to.
