@@ -152,6 +152,16 @@ pub struct EvaluationArgs {
     /// Make an SLO an error when Prometheus warns about an answer (e.g. a partial response).
     #[arg(long)]
     pub fail_on_warnings: bool,
+    /// Calendar SLOs (`window: month`...): the period holding --at, up to it, or the whole
+    /// previous period.
+    #[arg(long, value_enum, default_value = "current")]
+    pub period: PeriodArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PeriodArg {
+    Current,
+    Previous,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -10,6 +10,7 @@
 //!   from it, once) and [`app`], which wires settings, work, renderer and writing.
 
 pub mod app;
+pub mod calendar;
 pub mod cli;
 pub mod dashboard;
 pub mod error;

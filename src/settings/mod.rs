@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use crate::calendar::{PeriodChoice, Timing};
 use crate::cli::{
     CheckArgs, Cli, ConfigArgs, EvaluationArgs, GenerateDashboardArgs, GenerateRulesArgs,
     ReportArgs,
@@ -74,6 +75,10 @@ impl Evaluation {
     /// `--at` (default: now, whole seconds), `--slo` (an unknown name is refused with a
     /// did-you-mean), `--warn-below` (a percentage) and the connection flags.
     pub fn new(args: &EvaluationArgs, spec: &Spec) -> Result<Self, Error> {
+        let period = match args.period {
+            crate::cli::PeriodArg::Current => PeriodChoice::Current,
+            crate::cli::PeriodArg::Previous => PeriodChoice::Previous,
+        };
         let options = EvaluationOptions {
             at: args.at.unwrap_or_else(now),
             slos: select(spec, &args.slos)?,
@@ -85,12 +90,44 @@ impl Evaluation {
             })? / 100.0,
             deadline: args.deadline,
             fail_on_warnings: args.fail_on_warnings,
+            period,
         };
+        check_periods(spec, &options)?;
         Ok(Evaluation {
             options,
             client: prometheus::client(&args.prometheus)?,
         })
     }
+}
+
+/// `--period previous` needs calendar SLOs, and every calendar period evaluated must lie
+/// within the dates the calendar covers.
+fn check_periods(spec: &Spec, options: &EvaluationOptions) -> Result<(), Error> {
+    let selected = options.selected(spec);
+    if options.period == PeriodChoice::Previous {
+        let rolling: Vec<&str> = selected
+            .iter()
+            .filter(|s| s.calendar.is_none())
+            .map(|s| s.name.as_str())
+            .collect();
+        if !rolling.is_empty() {
+            let (what, have) = if rolling.len() == 1 {
+                ("SLO", "has")
+            } else {
+                ("SLOs", "have")
+            };
+            return Err(Error::Usage(format!(
+                "--period previous: {what} {} {have} a rolling window, which has no previous \
+                 period; select calendar SLOs (window: week, month or quarter) with --slo",
+                rolling.join(", ")
+            )));
+        }
+    }
+    for slo in selected {
+        Timing::new(slo, options.at, options.period)
+            .map_err(|err| Error::Usage(format!("--at: SLO {}: {err}", slo.name)))?;
+    }
+    Ok(())
 }
 
 /// `slo report`'s settings.

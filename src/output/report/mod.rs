@@ -32,7 +32,9 @@ fn cells(row: &SloStatus) -> [String; 8] {
         row.service.clone(),
         slo_title(row),
         format!("{}%", crate::promql::number(row.objective * 100.0)),
-        row.window.to_string(),
+        row.period
+            .as_ref()
+            .map_or_else(|| row.window.to_string(), |p| p.title.clone()),
         percent(row.sli, 3),
         percent(row.budget_remaining, 1),
         row.burn_rates
@@ -86,6 +88,7 @@ pub(crate) mod tests {
                 .map(|w| (w, None))
                 .collect::<BTreeMap<_, _>>(),
             status: Status::NoData,
+            period: None,
         };
         Report {
             evaluated_at: 1_793_491_200.0,

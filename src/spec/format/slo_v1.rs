@@ -8,9 +8,9 @@ use promql_parser::parser;
 
 use super::prometheus as prom;
 use crate::model::{
-    AlertPolicy, Alerting, BURN_RATE_WINDOWS, GatePolicy, Labels, LatencySli, Objective,
-    RatioEvents, RatioSli, RawSli, Sli, Slo, Spec, WINDOW_PLACEHOLDER, Window, measured_windows,
-    window_list,
+    AlertPolicy, Alerting, BURN_RATE_WINDOWS, Calendar, GatePolicy, Labels, LatencySli, Objective,
+    Period, RatioEvents, RatioSli, RawSli, Sli, Slo, Spec, WINDOW_PLACEHOLDER, Window,
+    burn_rate_alerts, measured_windows, window_list,
 };
 use crate::promql;
 use crate::spec::Diagnostic;
@@ -30,6 +30,7 @@ const TOP_FIELDS: &[Field] = &[
     Field::required("service"),
     Field::optional("labels"),
     Field::optional("gate"),
+    Field::optional("timezone"),
     Field::required("slos"),
 ];
 const SLO_FIELDS: &[Field] = &[
@@ -37,6 +38,7 @@ const SLO_FIELDS: &[Field] = &[
     Field::optional("description"),
     Field::required("objective"),
     Field::optional("window"),
+    Field::optional("timezone"),
     Field::optional("labels"),
     Field::required("sli"),
     Field::optional("alerting"),
@@ -111,6 +113,7 @@ fn spec(r: &mut Reader, root: &Node, source: &str) -> Spec {
     }
     let top_labels = r.field(&top, "labels", prom::labels).unwrap_or_default();
     let top_gate = r.field(&top, "gate", gate);
+    let top_timezone = r.field(&top, "timezone", timezone).flatten();
     let Some(items) = r.field(&top, "slos", slo_list).flatten() else {
         return spec;
     };
@@ -122,7 +125,12 @@ fn spec(r: &mut Reader, root: &Node, source: &str) -> Spec {
             _ => format!("slos[{index}]"),
         };
         r.within(label, |r| {
-            if let Some(slo) = slo(r, item, &top_labels, top_gate.as_ref()) {
+            let inherited = Inherited {
+                labels: &top_labels,
+                gate: top_gate.as_ref(),
+                timezone: top_timezone.as_ref(),
+            };
+            if let Some(slo) = slo(r, item, &inherited) {
                 spec.slos.push(slo);
             }
             let Some(name) = peek_string(item, "name") else {
@@ -154,14 +162,51 @@ fn slo_list<'a>(r: &mut Reader, node: &'a Node) -> Option<&'a [Node]> {
     Some(items)
 }
 
-fn slo(r: &mut Reader, node: &Node, top_labels: &Labels, top_gate: Option<&Gate>) -> Option<Slo> {
+/// What every SLO takes from the top level of the spec.
+struct Inherited<'a> {
+    labels: &'a Labels,
+    gate: Option<&'a Gate>,
+    timezone: Option<&'a jiff::tz::TimeZone>,
+}
+
+fn slo(r: &mut Reader, node: &Node, inherited: &Inherited) -> Option<Slo> {
+    let (top_labels, top_gate) = (inherited.labels, inherited.gate);
     let fields = r.mapping(node, SLO_FIELDS)?;
     let name = r.field(&fields, "name", name).flatten();
     let description = r.field(&fields, "description", Reader::string).flatten();
     let objective = r.field(&fields, "objective", objective).flatten();
-    let window = r
-        .field(&fields, "window", compliance_window)
-        .unwrap_or(Some(DEFAULT_WINDOW));
+    let compliance = r
+        .field(&fields, "window", compliance)
+        .unwrap_or(Some(Compliance::Rolling(DEFAULT_WINDOW)));
+    let own_timezone = r.field(&fields, "timezone", timezone);
+    let (window, calendar) = match compliance {
+        Some(Compliance::Rolling(window)) => {
+            if let (Some(_), Some(node)) = (&own_timezone, fields.get("timezone")) {
+                r.at("timezone", |r| {
+                    r.error_hint(
+                        node.pos,
+                        format!("a rolling {window} window has no time zone"),
+                        "a time zone applies to `window: week`, `month` or `quarter`",
+                    )
+                });
+            }
+            (Some(window), None)
+        }
+        Some(Compliance::Calendar(period)) => {
+            let timezone = match own_timezone {
+                Some(own) => own,
+                None => Some(
+                    inherited
+                        .timezone
+                        .cloned()
+                        .unwrap_or(jiff::tz::TimeZone::UTC),
+                ),
+            };
+            let calendar = timezone.map(|timezone| Calendar { period, timezone });
+            (Some(period.nominal()), calendar)
+        }
+        None => (None, None),
+    };
     let mut labels = top_labels.clone();
     labels.extend(r.field(&fields, "labels", prom::labels).unwrap_or_default());
     let sli = r.field(&fields, "sli", sli).flatten();
@@ -179,6 +224,7 @@ fn slo(r: &mut Reader, node: &Node, top_labels: &Labels, top_gate: Option<&Gate>
         description,
         objective: objective?,
         window: window?,
+        calendar,
         labels,
         sli: sli?,
         alerting,
@@ -280,6 +326,54 @@ fn objective(r: &mut Reader, node: &Node) -> Option<Objective> {
             "write 99.9 for 99.9%, not 0.999",
         );
         None
+    }
+}
+
+/// What `window:` says: a rolling duration or a calendar period.
+enum Compliance {
+    Rolling(Window),
+    Calendar(Period),
+}
+
+fn compliance(r: &mut Reader, node: &Node) -> Option<Compliance> {
+    let text = match &node.value {
+        Value::Str(text) => text.as_str(),
+        _ => return compliance_window(r, node).map(Compliance::Rolling),
+    };
+    if let Some(period) = Period::ALL.into_iter().find(|p| p.name() == text) {
+        return Some(Compliance::Calendar(period));
+    }
+    // A calendar period must hold the longest alert window, or its alerts could fire on
+    // more errors than the whole period allows.
+    let longest_alert = burn_rate_alerts(DEFAULT_WINDOW)
+        .map(|a| a.long_window)
+        .into_iter()
+        .max()
+        .unwrap_or(MIN_WINDOW);
+    if text == "day" {
+        r.error_hint(
+            node.pos,
+            format!("a calendar day is shorter than the longest alert window ({longest_alert})"),
+            "use `week`, `month` or `quarter`, or a rolling window such as 7d",
+        );
+        return None;
+    }
+    compliance_window(r, node).map(Compliance::Rolling)
+}
+
+/// An IANA time zone name such as `Europe/Berlin`, looked up in the time zone database.
+fn timezone(r: &mut Reader, node: &Node) -> Option<jiff::tz::TimeZone> {
+    let name = r.string(node)?;
+    match jiff::tz::TimeZone::get(&name) {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            r.error_hint(
+                node.pos,
+                format!("unknown time zone `{name}`"),
+                "use an IANA time zone name such as UTC, Europe/Berlin or America/New_York",
+            );
+            None
+        }
     }
 }
 

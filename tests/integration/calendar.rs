@@ -1,0 +1,264 @@
+//! Calendar windows (`window: week|month|quarter`) against a real Prometheus holding two
+//! months of data around the leap February of 2024, checked against the generated counters.
+//!
+//! Each job's error fraction changes exactly at the local midnights where its time zone's
+//! months and ISO weeks begin, so a window that starts an hour off (UTC for a Berlin month)
+//! misses the truth by far more than the tolerance, while a right one matches it.
+
+use std::sync::OnceLock;
+
+use jiff::tz::TimeZone;
+use serde_json::Value;
+
+use crate::harness::scenarios::{MINUTE, REQUESTS};
+use crate::harness::*;
+
+/// Largest relative error allowed between a reported error ratio and the truth.
+const TOLERANCE: f64 = 1e-3;
+/// Jobs and the time zone their error fraction follows.
+const ZONES: [(&str, &str); 2] = [("utc", "UTC"), ("berlin", "Europe/Berlin")];
+
+/// Where the months of the data begin, in UTC and in Berlin.
+const MONTH_STARTS: [&str; 6] = [
+    "2024-01-01T00:00:00Z",
+    "2024-02-01T00:00:00Z",
+    "2024-03-01T00:00:00Z",
+    "2023-12-31T23:00:00Z",
+    "2024-01-31T23:00:00Z",
+    "2024-02-29T23:00:00Z",
+];
+
+struct Fixture {
+    prom: Prometheus,
+    data: Dataset,
+}
+
+static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+
+fn secs(rfc3339: &str) -> i64 {
+    slo::timestamp::parse(rfc3339).unwrap() as i64
+}
+
+/// Errors per request in `zone` at `t`: 0.1 % to 0.3 % by local month, half as much again in
+/// odd ISO weeks.
+fn error_fraction(zone: &TimeZone, t: i64) -> f64 {
+    let date = jiff::Timestamp::from_second(t)
+        .unwrap()
+        .to_zoned_datetime(zone.clone())
+        .date();
+    let by_month = 1.0 + f64::from(date.month() % 3);
+    let by_week = 1.0 + f64::from(date.iso_week_date().week() % 2) / 2.0;
+    0.001 * by_month * by_week
+}
+
+fn fixture() -> &'static Fixture {
+    FIXTURE.get_or_init(|| {
+        // 10-minute samples keep the backfill small; 1-minute ones for the hour after each
+        // month start leave little for Prometheus to extrapolate where a window begins.
+        let mut ts = Grid::uniform(
+            secs("2023-12-30T00:00:00Z"),
+            secs("2024-03-01T06:00:00Z"),
+            10 * MINUTE,
+        )
+        .ts;
+        for start in MONTH_STARTS {
+            ts.extend((0..60).map(|m| secs(start) + m * MINUTE));
+        }
+        ts.sort_unstable();
+        ts.dedup();
+        let grid = Grid { ts };
+        let mut b = DataBuilder::new();
+        for (job, zone) in ZONES {
+            let zone = TimeZone::get(zone).unwrap();
+            let per_sec = 600.0 / 60.0;
+            let lbl = |status| [("job", job), ("status", status)];
+            b.counter_rate(REQUESTS, &lbl("2xx"), &grid, &[], |t| {
+                per_sec * (1.0 - error_fraction(&zone, t))
+            });
+            b.counter_rate(REQUESTS, &lbl("5xx"), &grid, &[], |t| {
+                per_sec * error_fraction(&zone, t)
+            });
+        }
+        let data = b.build();
+        let prom = Prometheus::start(&data.openmetrics());
+        Fixture { prom, data }
+    })
+}
+
+/// One calendar SLO `availability` over the requests of `job`.
+fn spec(job: &str, window: &str, timezone: &str) -> String {
+    specs::spec(
+        job,
+        &format!("timezone: {timezone}"),
+        &[specs::requests_slo("availability", 99.0, window, job)],
+    )
+}
+
+fn report(spec: &str, at: &str, extra: &[&str]) -> Value {
+    let out = SloRun::new()
+        .args(["report", "--format", "json"])
+        .args(extra)
+        .spec(spec)
+        .prometheus(&fixture().prom)
+        .at(at)
+        .run();
+    out.assert_success("slo report");
+    out.json()["slos"][0].clone()
+}
+
+fn truth(job: &str, from: i64, to: i64) -> f64 {
+    fixture().data.true_ratio(
+        REQUESTS,
+        &[("job", job), ("status", "5xx")],
+        &[("job", job)],
+        from,
+        to,
+    )
+}
+
+fn error_ratio(row: &Value) -> f64 {
+    row["events"]["bad"].as_f64().unwrap() / row["events"]["total"].as_f64().unwrap()
+}
+
+/// The row's error ratio is the truth over its period's start to `to`, and its period is
+/// `[start, end)`.
+fn assert_period(row: &Value, job: &str, start: &str, end: &str, to: i64) {
+    assert_eq!(row["period"]["start"], start, "{row:#}");
+    assert_eq!(row["period"]["end"], end, "{row:#}");
+    let expected = truth(job, secs(start), to);
+    let actual = error_ratio(row);
+    assert!(
+        rel_err(actual, expected) < TOLERANCE,
+        "{job} from {start}: error ratio {actual}, truth {expected}"
+    );
+    let sli = row["sli"].as_f64().unwrap();
+    assert!(rel_err(1.0 - sli, expected) < TOLERANCE, "{row:#}");
+}
+
+#[test]
+fn month_to_date_in_utc_and_in_berlin_starts_at_local_midnight() {
+    let at = "2024-02-02T12:00:00Z";
+    let utc = report(&spec("utc", "month", "UTC"), at, &[]);
+    assert_period(
+        &utc,
+        "utc",
+        "2024-02-01T00:00:00Z",
+        "2024-03-01T00:00:00Z",
+        secs(at),
+    );
+    assert_eq!(utc["window"], "30d");
+    assert_eq!(utc["period"]["calendar"], "month");
+    assert_eq!(utc["period"]["timezone"], "UTC");
+    let elapsed = utc["period"]["elapsed"].as_f64().unwrap();
+    assert!(rel_err(elapsed, 1.5 / 29.0) < 1e-9, "{elapsed}");
+
+    for job in ["berlin", "utc"] {
+        let berlin = report(&spec(job, "month", "Europe/Berlin"), at, &[]);
+        assert_period(
+            &berlin,
+            job,
+            "2024-01-31T23:00:00Z",
+            "2024-02-29T23:00:00Z",
+            secs(at),
+        );
+        assert_eq!(berlin["period"]["timezone"], "Europe/Berlin");
+    }
+    // The data tells the two months apart: the utc job's errors over the UTC month are not
+    // those over the Berlin month, which holds an hour of January's.
+    let (utc_month, berlin_month) = (secs("2024-02-01T00:00:00Z"), secs("2024-01-31T23:00:00Z"));
+    let (utc_truth, berlin_truth) = (
+        truth("utc", utc_month, secs(at)),
+        truth("utc", berlin_month, secs(at)),
+    );
+    assert!(
+        rel_err(berlin_truth, utc_truth) > 3.0 * TOLERANCE,
+        "{utc_truth} {berlin_truth}"
+    );
+}
+
+#[test]
+fn previous_period_is_the_whole_previous_month() {
+    let at = "2024-02-02T12:00:00Z";
+    for (job, zone, start, end) in [
+        ("utc", "UTC", "2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z"),
+        (
+            "berlin",
+            "Europe/Berlin",
+            "2023-12-31T23:00:00Z",
+            "2024-01-31T23:00:00Z",
+        ),
+    ] {
+        let row = report(&spec(job, "month", zone), at, &["--period", "previous"]);
+        assert_period(&row, job, start, end, secs(end));
+        assert_eq!(row["period"]["elapsed"], 1.0);
+    }
+}
+
+#[test]
+fn a_leap_february_has_29_days() {
+    let row = report(
+        &spec("utc", "month", "UTC"),
+        "2024-03-01T06:00:00Z",
+        &["--period", "previous"],
+    );
+    assert_period(
+        &row,
+        "utc",
+        "2024-02-01T00:00:00Z",
+        "2024-03-01T00:00:00Z",
+        secs("2024-03-01T00:00:00Z"),
+    );
+    assert_eq!(row["period"]["elapsed"], 1.0);
+}
+
+#[test]
+fn quarter_to_date_and_an_iso_week() {
+    let at = "2024-02-20T06:00:00Z";
+    let quarter = report(&spec("utc", "quarter", "UTC"), at, &[]);
+    assert_period(
+        &quarter,
+        "utc",
+        "2024-01-01T00:00:00Z",
+        "2024-04-01T00:00:00Z",
+        secs(at),
+    );
+    assert_eq!(quarter["window"], "90d");
+
+    // Wednesday 2024-01-31 is in ISO week 5, which began on Monday 29 January.
+    let at = "2024-01-31T18:00:00Z";
+    let week = report(&spec("berlin", "week", "Europe/Berlin"), at, &[]);
+    assert_period(
+        &week,
+        "berlin",
+        "2024-01-28T23:00:00Z",
+        "2024-02-04T23:00:00Z",
+        secs(at),
+    );
+    assert_eq!(week["window"], "7d");
+    let table = SloRun::new()
+        .args(["report", "--format", "table"])
+        .spec(&spec("berlin", "week", "Europe/Berlin"))
+        .prometheus(&fixture().prom)
+        .at(at)
+        .run();
+    table
+        .assert_success("slo report")
+        .stdout_contains("week (W05)");
+}
+
+#[test]
+fn previous_period_refuses_rolling_windows() {
+    let spec = specs::spec(
+        "utc",
+        "",
+        &[specs::requests_slo("rolling", 99.0, "30d", "utc")],
+    );
+    SloRun::new()
+        .args(["report", "--period", "previous"])
+        .spec(&spec)
+        .prometheus(refused_url().as_str())
+        .at("2024-02-02T12:00:00Z")
+        .run()
+        .status(slo::exit::INVALID)
+        .stderr_contains("SLO rolling has a rolling window");
+}
