@@ -56,7 +56,9 @@ fn report(spec: &Spec, settings: &settings::Report) -> Result<Outcome, Error> {
     // mistake for a result.
     if report.rows().next().is_some() {
         let text = match settings.format {
-            ReportFormat::Table { color } => report_output::table::render(&report, color),
+            ReportFormat::Table { color, unicode } => {
+                report_output::table::render(&report, color, unicode)
+            }
             ReportFormat::Json => report_output::json::render(&report),
             ReportFormat::Markdown => report_output::markdown::render(&report),
         };

@@ -156,6 +156,12 @@ pub struct EvaluationArgs {
     /// previous period.
     #[arg(long, value_enum, default_value = "current")]
     pub period: PeriodArg,
+    /// Also ask for each SLO's budget remaining across its window (a burn-down).
+    #[arg(long)]
+    pub history: bool,
+    /// The spacing of the history's points [default: 30 to 60 points per window].
+    #[arg(long, value_name = "DURATION", requires = "history", value_parser = Checked(flags::step))]
+    pub step: Option<Window>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -412,6 +412,7 @@ mod tests {
                 Some(_) => Status::Ok,
             },
             period: None,
+            history: None,
         }
     }
 

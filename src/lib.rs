@@ -15,6 +15,7 @@ pub mod cli;
 pub mod dashboard;
 pub mod error;
 pub mod gate;
+pub mod history;
 pub mod interface;
 pub mod model;
 pub mod output;

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::{PeriodChoice, PeriodStatus, Timing};
 use crate::error::Error;
+use crate::history::HistoryRequest;
 use crate::interface::report::QueryErrorKind;
 use crate::model::{Labels, Sli, Slo, Spec, Window, measured_windows};
 use crate::prometheus::{Answer, Client, QueryError, Sample, series_text};
@@ -98,6 +99,8 @@ pub struct SloStatus {
     /// For a calendar SLO: the period evaluated, whose part up to the evaluation instant is
     /// what `sli`, `budget_remaining` and the burn rate over `window` are measured over.
     pub period: Option<PeriodStatus>,
+    /// Budget remaining across the window, with `--history`; `None` without it.
+    pub history: Option<crate::history::Points>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,6 +149,8 @@ pub struct EvaluationOptions {
     pub fail_on_warnings: bool,
     /// Which period calendar SLOs are evaluated over (`--period`).
     pub period: PeriodChoice,
+    /// `--history`: also ask for each row's budget across the window.
+    pub history: Option<HistoryRequest>,
 }
 
 impl EvaluationOptions {
@@ -281,11 +286,15 @@ pub async fn evaluate(client: &Client, spec: &Spec, options: &EvaluationOptions)
             }
         })
         .collect();
-    Report {
+    let mut report = Report {
         evaluated_at: options.at,
         slos,
         warnings,
+    };
+    if let Some(request) = options.history {
+        crate::history::add_to(&mut report, client, spec, options, request).await;
     }
+    report
 }
 
 /// The queries of one SLO by window: each burn-rate window, and the compliance window
@@ -523,6 +532,7 @@ pub fn assess(
                 burn_rates,
                 status: status(budget_remaining, warn_below),
                 period: None,
+                history: None,
             }
         })
         .collect())

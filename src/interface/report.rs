@@ -47,6 +47,10 @@ pub struct Row {
     /// Only for calendar SLOs (`window: month`...), whose `window` is the nominal length.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<Period>,
+    /// With `--history`: `[Unix seconds, budget remaining]`, oldest first, evenly spaced,
+    /// ending at the evaluation instant; no point where the window had no events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<(f64, f64)>>,
 }
 
 /// The calendar period a row was measured over: from `start` to the evaluation instant.

@@ -16,6 +16,7 @@ use crate::cli::{
 };
 use crate::error::Error;
 use crate::gate::{self, SloPolicy};
+use crate::history::HistoryRequest;
 use crate::model::{GatePolicy, Spec, window_list};
 use crate::prometheus::Client;
 use crate::promql::LabelStyle;
@@ -91,6 +92,7 @@ impl Evaluation {
             deadline: args.deadline,
             fail_on_warnings: args.fail_on_warnings,
             period,
+            history: args.history.then_some(HistoryRequest { step: args.step }),
         };
         check_periods(spec, &options)?;
         Ok(Evaluation {
@@ -99,6 +101,9 @@ impl Evaluation {
         })
     }
 }
+
+/// The most points Prometheus returns per series of a range query.
+const MAX_HISTORY_POINTS: u64 = 11_000;
 
 /// `--period previous` needs calendar SLOs, and every calendar period evaluated must lie
 /// within the dates the calendar covers.
@@ -126,6 +131,14 @@ fn check_periods(spec: &Spec, options: &EvaluationOptions) -> Result<(), Error> 
     for slo in selected {
         Timing::new(slo, options.at, options.period)
             .map_err(|err| Error::Usage(format!("--at: SLO {}: {err}", slo.name)))?;
+        let step = options.history.and_then(|h| h.step);
+        if let Some(step) = step.filter(|s| slo.window.secs() / s.secs() > MAX_HISTORY_POINTS) {
+            return Err(Error::Usage(format!(
+                "--step {step}: more than {MAX_HISTORY_POINTS} points across the {} window of \
+                 SLO {}, which Prometheus refuses; use a longer step",
+                slo.window, slo.name
+            )));
+        }
     }
     Ok(())
 }
@@ -137,7 +150,11 @@ pub struct Report {
 }
 
 pub enum ReportFormat {
-    Table { color: bool },
+    /// `unicode`: whether the terminal takes UTF-8 (the history's block characters).
+    Table {
+        color: bool,
+        unicode: bool,
+    },
     Json,
     Markdown,
 }
@@ -145,7 +162,10 @@ pub enum ReportFormat {
 impl Report {
     fn new(args: &ReportArgs, spec: &Spec) -> Result<Self, Error> {
         let format = match args.format {
-            crate::cli::ReportFormat::Table => ReportFormat::Table { color: use_color() },
+            crate::cli::ReportFormat::Table => ReportFormat::Table {
+                color: use_color(),
+                unicode: utf8_locale(),
+            },
             crate::cli::ReportFormat::Json => ReportFormat::Json,
             crate::cli::ReportFormat::Markdown => ReportFormat::Markdown,
         };
@@ -289,6 +309,17 @@ fn now() -> f64 {
 }
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set (<https://no-color.org>).
+/// Whether the locale (`LC_ALL`, else `LC_CTYPE`, else `LANG`) is UTF-8.
+fn utf8_locale() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .is_some_and(|locale| {
+            let locale = locale.to_ascii_lowercase();
+            locale.contains("utf-8") || locale.contains("utf8")
+        })
+}
+
 fn use_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

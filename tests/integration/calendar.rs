@@ -262,3 +262,107 @@ fn previous_period_refuses_rolling_windows() {
         .status(slo::exit::INVALID)
         .stderr_contains("SLO rolling has a rolling window");
 }
+
+/// The `[t, budget]` points of a row's history.
+fn history(row: &Value) -> Vec<(f64, f64)> {
+    row["history"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no history in {row:#}"))
+        .iter()
+        .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+        .collect()
+}
+
+/// Points are `step` apart and the last is at `at`.
+fn assert_spacing(points: &[(f64, f64)], step: f64, at: &str) {
+    assert_eq!(points.last().unwrap().0, secs(at) as f64);
+    for pair in points.windows(2) {
+        assert!(
+            (pair[1].0 - pair[0].0 - step).abs() < 1e-3,
+            "{pair:?} not {step}s apart"
+        );
+    }
+}
+
+#[test]
+fn a_rolling_history_ends_at_the_reported_budget() {
+    let at = "2024-02-20T00:00:00Z";
+    let spec = specs::spec(
+        "utc",
+        "",
+        &[specs::requests_slo("availability", 99.0, "7d", "utc")],
+    );
+    let row = report(&spec, at, &["--history"]);
+    let points = history(&row);
+    // 7d in 3h steps: 56 steps, 57 points.
+    assert_eq!(points.len(), 57);
+    assert_spacing(&points, 3.0 * 3600.0, at);
+    assert_eq!(
+        points.last().unwrap().1,
+        row["budget_remaining"].as_f64().unwrap()
+    );
+
+    let row = report(&spec, at, &["--history", "--step", "1d"]);
+    let points = history(&row);
+    assert_eq!(points.len(), 8);
+    assert_spacing(&points, 86_400.0, at);
+}
+
+#[test]
+fn a_calendar_history_burns_down_from_the_period_start() {
+    let at = "2024-02-10T12:00:00Z";
+    let row = report(&spec("utc", "month", "UTC"), at, &["--history"]);
+    let points = history(&row);
+    assert_eq!(points.len(), 48);
+    // 9.5 days in 48 steps.
+    assert_spacing(&points, 9.5 * 86_400.0 / 48.0, at);
+    let (last, reported) = (
+        points.last().unwrap().1,
+        row["budget_remaining"].as_f64().unwrap(),
+    );
+    // Compared as error ratios (1 - budget) × error budget, the report's own tolerance.
+    assert!(
+        rel_err((1.0 - last) * 0.01, (1.0 - reported) * 0.01) < TOLERANCE,
+        "{last} {reported}"
+    );
+    let first_step = truth("utc", secs("2024-02-01T00:00:00Z"), points[0].0 as i64);
+    assert!(rel_err((1.0 - points[0].1) * 0.01, first_step) < 10.0 * TOLERANCE);
+}
+
+#[test]
+fn an_slo_without_data_has_no_invented_points() {
+    let spec = specs::spec(
+        "nothing",
+        "",
+        &[specs::requests_slo("availability", 99.0, "7d", "nothing")],
+    );
+    let row = report(&spec, "2024-02-20T00:00:00Z", &["--history"]);
+    assert_eq!(row["status"], "no_data");
+    assert_eq!(row["history"], serde_json::json!([]));
+}
+
+#[test]
+fn the_table_draws_the_history_in_blocks_or_in_ascii() {
+    let table = |lang: &str| {
+        let out = SloRun::new()
+            .args(["report", "--history", "--format", "table"])
+            .spec(&spec("utc", "month", "UTC"))
+            .prometheus(&fixture().prom)
+            .at("2024-02-10T12:00:00Z")
+            .env("LANG", lang)
+            .env("LC_ALL", "")
+            .env("LC_CTYPE", "")
+            .run();
+        out.assert_success("slo report");
+        out.stdout
+    };
+    let unicode = table("C.UTF-8");
+    // 64% of the budget is left throughout.
+    assert!(unicode.contains(&"▅".repeat(24)), "{unicode}");
+    let ascii = table("C");
+    assert!(
+        ascii.contains(&"~".repeat(24)) && ascii.is_ascii(),
+        "{ascii}"
+    );
+    assert!(!ascii.contains('\u{1b}'), "no colours when not a terminal");
+}

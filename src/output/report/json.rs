@@ -41,6 +41,10 @@ fn row(status: &SloStatus) -> Row {
             elapsed: tidy(p.elapsed),
             projected_budget_remaining: p.projected_budget_remaining.map(tidy),
         }),
+        history: status
+            .history
+            .as_ref()
+            .map(|points| points.iter().map(|&(t, b)| (t, tidy(b))).collect()),
     }
 }
 

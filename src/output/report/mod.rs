@@ -3,6 +3,7 @@
 
 pub mod json;
 pub mod markdown;
+pub mod sparkline;
 pub mod table;
 
 use crate::model::Window;
@@ -89,6 +90,7 @@ pub(crate) mod tests {
                 .collect::<BTreeMap<_, _>>(),
             status: Status::NoData,
             period: None,
+            history: None,
         };
         Report {
             evaluated_at: 1_793_491_200.0,
