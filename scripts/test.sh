@@ -11,6 +11,8 @@ command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
+# The HTML report test screenshots the page with a headless chromium.
+command -v chromium >/dev/null || need+=(chromium)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -61,8 +61,12 @@ fn report(spec: &Spec, settings: &settings::Report) -> Result<Outcome, Error> {
             }
             ReportFormat::Json => report_output::json::render(&report),
             ReportFormat::Markdown => report_output::markdown::render(&report),
+            ReportFormat::Html => {
+                report_output::html::render(&report, &spec.service, evaluation.options.warn_below)
+            }
         };
-        write_text(Path::new(STDOUT), &text)?;
+        let output = settings.output.as_deref().unwrap_or(Path::new(STDOUT));
+        write_text(output, &text)?;
     }
     for error in report.errors() {
         eprintln!("error: {error}");

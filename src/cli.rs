@@ -175,6 +175,8 @@ pub enum ReportFormat {
     Table,
     Json,
     Markdown,
+    /// One self-contained page with a burn-down chart per SLO (implies --history).
+    Html,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -183,6 +185,9 @@ pub struct ReportArgs {
     pub evaluation: EvaluationArgs,
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -147,6 +147,8 @@ fn check_periods(spec: &Spec, options: &EvaluationOptions) -> Result<(), Error> 
 pub struct Report {
     pub evaluation: Evaluation,
     pub format: ReportFormat,
+    /// `--output`; stdout without it.
+    pub output: Option<PathBuf>,
 }
 
 pub enum ReportFormat {
@@ -157,6 +159,7 @@ pub enum ReportFormat {
     },
     Json,
     Markdown,
+    Html,
 }
 
 impl Report {
@@ -168,10 +171,18 @@ impl Report {
             },
             crate::cli::ReportFormat::Json => ReportFormat::Json,
             crate::cli::ReportFormat::Markdown => ReportFormat::Markdown,
+            crate::cli::ReportFormat::Html => ReportFormat::Html,
         };
+        let mut evaluation = Evaluation::new(&args.evaluation, spec)?;
+        // The page's charts are the histories.
+        if matches!(format, ReportFormat::Html) {
+            let step = args.evaluation.step;
+            evaluation.options.history = Some(HistoryRequest { step });
+        }
         Ok(Report {
-            evaluation: Evaluation::new(&args.evaluation, spec)?,
+            evaluation,
             format,
+            output: args.output.clone(),
         })
     }
 }

@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use jiff::tz::TimeZone;
 use serde_json::Value;
 
+use crate::harness::process::run_with_input;
 use crate::harness::scenarios::{MINUTE, REQUESTS};
 use crate::harness::*;
 
@@ -365,4 +366,89 @@ fn the_table_draws_the_history_in_blocks_or_in_ascii() {
         "{ascii}"
     );
     assert!(!ascii.contains('\u{1b}'), "no colours when not a terminal");
+}
+
+/// A PNG screenshot of `page` by Debian's chromium, headless.
+fn screenshot(page: &std::path::Path, png: &std::path::Path, profile: &std::path::Path) {
+    let mut cmd = std::process::Command::new("chromium");
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--hide-scrollbars",
+        "--window-size=1000,1600",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .arg(format!("--screenshot={}", png.display()))
+    .arg(format!("file://{}", page.display()));
+    let out = run_with_input(cmd, None, std::time::Duration::from_secs(120));
+    assert!(
+        png.exists(),
+        "chromium made no screenshot (is Debian's chromium installed? scripts/test.sh installs it): {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_html_report_is_one_page_that_fetches_nothing_with_a_chart_per_slo() {
+    let dir = TempDir::new("html-report");
+    let page = dir.join("report.html");
+    let slos = [
+        specs::requests_slo("monthly", 99.0, "month", "berlin"),
+        specs::requests_slo("rolling", 99.0, "7d", "utc"),
+        specs::requests_slo("silent", 99.0, "7d", "nothing"),
+    ];
+    let spec = specs::spec("html-demo", "timezone: Europe/Berlin", &slos);
+    SloRun::new()
+        .args(["report", "--format", "html", "--output"])
+        .arg(page.as_os_str())
+        .spec(&spec)
+        .prometheus(&fixture().prom)
+        .at("2024-02-10T12:00:00Z")
+        .run()
+        .assert_success("slo report --format html")
+        .stdout_empty();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for fetch in [
+        "src=\"http",
+        "href=\"http",
+        "http://",
+        "https://",
+        "<script",
+        "<link",
+        "@import",
+        "url(",
+    ] {
+        assert!(!html.contains(fetch), "the page holds `{fetch}`");
+    }
+    assert_eq!(html.matches("<section class=\"slo\"").count(), 3);
+    assert_eq!(html.matches("<svg").count(), 3, "one chart per SLO row");
+    assert_eq!(html.matches("<title id=\"chart-title").count(), 3);
+    assert_eq!(
+        html.matches("class=\"projection\"").count(),
+        1,
+        "only the month projects"
+    );
+    assert!(html.contains("No data: the window had no events."));
+    assert!(html.contains("prefers-color-scheme: dark") && html.contains("@media print"));
+
+    let blank = dir.join("blank.html");
+    std::fs::write(&blank, "<!DOCTYPE html><html><body></body></html>").unwrap();
+    let (shot, blank_shot) = (dir.join("report.png"), dir.join("blank.png"));
+    screenshot(&page, &shot, &dir.join("profile"));
+    screenshot(&blank, &blank_shot, &dir.join("profile"));
+    let size = |p: &std::path::Path| std::fs::metadata(p).unwrap().len();
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    assert!(
+        size(&shot) > 4 * size(&blank_shot),
+        "the screenshot ({} bytes) is hardly more than a blank page's ({} bytes)",
+        size(&shot),
+        size(&blank_shot)
+    );
+    if let Some(keep) = std::env::var_os("SLO_KEEP_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
 }

@@ -1,6 +1,7 @@
 //! Renderings of a [`Report`](crate::report::Report): `table` for people at a terminal,
 //! `json` for programs, `markdown` for pull-request comments and `$GITHUB_STEP_SUMMARY`.
 
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod sparkline;
