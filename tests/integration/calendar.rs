@@ -452,3 +452,48 @@ fn the_html_report_is_one_page_that_fetches_nothing_with_a_chart_per_slo() {
         std::fs::copy(&shot, keep).unwrap();
     }
 }
+
+#[test]
+fn markdown_with_history_holds_a_burn_down_per_slo_with_data() {
+    let slos = [
+        specs::requests_slo("monthly", 99.0, "month", "utc"),
+        specs::requests_slo("silent", 99.0, "7d", "nothing"),
+    ];
+    let spec = specs::spec("md", "", &slos);
+    let run = |command: &str, format: &str, summary: &std::path::Path| {
+        SloRun::new()
+            .args([command, "--history", "--format", format])
+            .spec(&spec)
+            .prometheus(&fixture().prom)
+            .at("2024-02-10T12:00:00Z")
+            .env("GITHUB_STEP_SUMMARY", summary)
+            .run()
+    };
+    let dir = TempDir::new("markdown-history");
+    let out = run("report", "markdown", &dir.join("unused.md"));
+    out.assert_success("slo report --format markdown --history");
+    let markdown = out.stdout;
+    assert_eq!(
+        markdown.matches("```mermaid\nxychart-beta\n").count(),
+        1,
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("title \"monthly: budget remaining\""),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("x-axis \"days into month (Feb)\""),
+        "{markdown}"
+    );
+
+    // `check` without data fails (exit 3), but still writes its step summary.
+    let summary = dir.join("summary.md");
+    run("check", "github", &summary);
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert_eq!(
+        written.matches("```mermaid\nxychart-beta\n").count(),
+        1,
+        "{written}"
+    );
+}
