@@ -706,6 +706,23 @@ mod tests {
     }
 
     #[test]
+    fn a_calendar_slos_overview_covers_the_period_so_far() {
+        let spec = crate::spec::parse(
+            "version: 1\nservice: s\nslos:\n  - name: q\n    objective: 99\n    window: quarter\n    \
+             sli: {ratio: {errors: 'a{s=\"5\"}', total: a}}\n",
+            "test.yaml",
+        )
+        .unwrap();
+        let json = serde_json::to_value(dashboard(&spec, LabelStyle::Native)).unwrap();
+        let overview = &json["panels"][1];
+        assert_eq!(overview["type"], "stat", "{overview:#}");
+        assert_eq!(overview["timeFrom"], "now/Q");
+        let sli = overview["targets"][0]["expr"].as_str().unwrap();
+        assert!(sli.contains("[$__range]"), "{sli}");
+        assert_eq!(overview["targets"][0]["legendFormat"], "SLI this quarter");
+    }
+
+    #[test]
     fn time_ranges_use_one_unit() {
         let range = |w: &str| grafana_duration(Window::parse(w).unwrap());
         assert_eq!(range("30d"), "30d");

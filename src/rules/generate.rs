@@ -304,6 +304,34 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn a_calendar_slo_labels_its_rolling_window_ratio_with_the_period() {
+        let text = format!(
+            "version: 1\nservice: s\nslos:\n  - name: x\n    objective: 99\n    window: month\n    sli: {RATIO}\n"
+        );
+        let spec = crate::spec::parse(&text, "test.yaml").unwrap();
+        for group in [long_window_group, metadata_group] {
+            let group = run(group, &spec, LabelStyle::Native);
+            let labelled: Vec<_> = group
+                .rules
+                .iter()
+                .filter_map(|r| match r {
+                    Rule::Record { labels, .. } => labels
+                        .get(promql::CALENDAR_LABEL)
+                        .map(|c| (c, &labels["slo_window"])),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(
+                labelled,
+                [(&"month".to_string(), &"30d".to_string())],
+                "{group:?}"
+            );
+        }
+        // Alert factors follow the nominal 30 days.
+        assert_eq!(burn_rate_alerts(spec.slos[0].window)[0].factor, 14.4);
+    }
+
+    #[test]
     fn metadata_group_labels_the_info_series_in_the_style() {
         let group = run(metadata_group, &spec(&[("x", RATIO)]), LabelStyle::Sloth);
         let Some(Rule::Record { record, labels, .. }) = group.rules.last() else {

@@ -94,7 +94,7 @@ impl Evaluation {
             period,
             history: args.history.then_some(HistoryRequest { step: args.step }),
         };
-        check_periods(spec, &options)?;
+        check_periods_and_step(spec, &options)?;
         Ok(Evaluation {
             options,
             client: prometheus::client(&args.prometheus)?,
@@ -105,9 +105,10 @@ impl Evaluation {
 /// The most points Prometheus returns per series of a range query.
 const MAX_HISTORY_POINTS: u64 = 11_000;
 
-/// `--period previous` needs calendar SLOs, and every calendar period evaluated must lie
-/// within the dates the calendar covers.
-fn check_periods(spec: &Spec, options: &EvaluationOptions) -> Result<(), Error> {
+/// `--period previous` needs calendar SLOs, every calendar period evaluated must lie within
+/// the dates the calendar covers, and `--step` must leave a history within Prometheus'
+/// limit of points.
+fn check_periods_and_step(spec: &Spec, options: &EvaluationOptions) -> Result<(), Error> {
     let selected = options.selected(spec);
     if options.period == PeriodChoice::Previous {
         let rolling: Vec<&str> = selected

@@ -497,3 +497,19 @@ fn markdown_with_history_holds_a_burn_down_per_slo_with_data() {
         "{written}"
     );
 }
+
+#[test]
+fn a_step_giving_more_points_than_prometheus_returns_is_a_usage_error() {
+    let spec = specs::spec(
+        "utc",
+        "",
+        &[specs::requests_slo("weekly", 99.0, "7d", "utc")],
+    );
+    SloRun::new()
+        .args(["report", "--history", "--step", "30s"])
+        .spec(&spec)
+        .prometheus(refused_url().as_str())
+        .run()
+        .status(slo::exit::INVALID)
+        .stderr_contains("--step 30s: more than 11000 points across the 7d window of SLO weekly");
+}
