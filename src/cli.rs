@@ -55,6 +55,34 @@ pub enum Command {
     /// Write a Grafana dashboard (and provisioning files) for the generated rules.
     #[command(after_help = exit_codes_help())]
     GenerateDashboard(GenerateDashboardArgs),
+    /// Warn about SLO designs that are valid but likely mistakes; needs no Prometheus.
+    ///
+    /// Warnings: an objective so high that an hour of typical traffic (assumed: one event a
+    /// second) cannot hold one bad event, page and ticket alerts both disabled, a compliance
+    /// window under 7 days, and a raw query with a fixed range instead of {{window}}.
+    #[command(after_help = exit_codes_help())]
+    Lint(LintArgs),
+    /// Print the JSON Schema of slo.yaml, for editors (yaml-language-server).
+    #[command(after_help = exit_codes_help())]
+    Schema,
+    /// Print a shell completion script, e.g. `slo completions bash > /etc/bash_completion.d/slo`.
+    #[command(after_help = exit_codes_help())]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `slo man > slo.1`.
+    #[command(after_help = exit_codes_help())]
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Exit 1 when there is any warning.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -68,6 +96,14 @@ pub struct ConfigArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// Also check each SLO against a live Prometheus (any connection flag, or
+    /// SLO_PROMETHEUS_URL, turns it on): its selectors match series, its latency threshold
+    /// is a bucket, its group_by labels exist, its raw query returns ratios.
+    #[command(flatten)]
+    pub online: Option<PrometheusArgs>,
+    /// With a Prometheus: check the data at this instant (RFC 3339 or Unix seconds), not now.
+    #[arg(long, value_parser = Checked(flags::at))]
+    pub at: Option<f64>,
 }
 
 /// How to reach Prometheus (or Mimir, Cortex, Thanos: anything serving its HTTP API).

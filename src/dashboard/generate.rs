@@ -413,7 +413,6 @@ impl<'a> SloPanels<'a> {
                         value: ["$__all"],
                     },
                     datasource: datasource_ref(),
-                    definition: query.clone(),
                     hide: 0,
                     include_all: true,
                     label: format!("{}: {label}", self.slo.name),

@@ -309,7 +309,6 @@ pub struct QueryVariable {
     pub all_value: &'static str,
     pub current: Current<[&'static str; 1]>,
     pub datasource: DatasourceRef,
-    pub definition: String,
     /// 0: shown with its label.
     pub hide: u8,
     pub include_all: bool,

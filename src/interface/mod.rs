@@ -49,7 +49,9 @@ impl Outcome {
     pub fn meaning(self) -> &'static str {
         match self {
             Outcome::Success => "success; for `check`, every selected SLO was evaluated and passed",
-            Outcome::PolicyFailed => "`check`: at least one SLO failed its policy",
+            Outcome::PolicyFailed => {
+                "`check`: at least one SLO failed its policy; `lint --strict`: any warning"
+            }
             Outcome::Invalid => {
                 "invalid usage or invalid spec (or an output file that cannot be written)"
             }
@@ -74,6 +76,15 @@ impl Outcome {
             crate::gate::Verdict::Pass => Outcome::Success,
             crate::gate::Verdict::Fail => Outcome::PolicyFailed,
             crate::gate::Verdict::Error => Outcome::DataSource,
+        }
+    }
+
+    /// `slo lint`'s outcome: warnings fail only under `--strict`.
+    pub fn of_lint(clean: bool, strict: bool) -> Outcome {
+        if strict && !clean {
+            Outcome::PolicyFailed
+        } else {
+            Outcome::Success
         }
     }
 

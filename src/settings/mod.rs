@@ -22,6 +22,7 @@ use crate::prometheus::Client;
 use crate::promql::LabelStyle;
 use crate::report::EvaluationOptions;
 use crate::rules;
+use crate::spec::Located;
 
 /// Taken as typed: clap already checked it.
 pub use crate::cli::CheckFormat;
@@ -29,17 +30,45 @@ pub use crate::cli::CheckFormat;
 /// A command, with the spec it reads and everything else it needs, checked.
 pub enum Command {
     Validate(Spec),
+    /// `validate` against a live Prometheus.
+    ValidateOnline(Located, Online),
     Report(Spec, Report),
     Check(Spec, Check),
     GenerateRules(Spec, GenerateRules),
     GenerateDashboard(Spec, GenerateDashboard),
+    Lint(Located, Lint),
+    Schema,
+    Completions(clap_complete::Shell),
+    Man,
+}
+
+/// The Prometheus `validate` checks the spec against, and when.
+pub struct Online {
+    pub client: Client,
+    /// Unix seconds.
+    pub at: f64,
+}
+
+/// `slo lint`'s settings.
+pub struct Lint {
+    /// Warnings make the exit code 1.
+    pub strict: bool,
 }
 
 impl Command {
     /// Loads the spec, then checks the flags against it.
     pub fn new(cli: Cli) -> Result<Self, Error> {
         Ok(match cli.command {
-            crate::cli::Command::Validate(args) => Command::Validate(load(&args.config)?),
+            crate::cli::Command::Validate(args) => match &args.online {
+                Some(prometheus) => Command::ValidateOnline(
+                    Located::load(&args.config.config)?,
+                    Online {
+                        client: prometheus::client(prometheus)?,
+                        at: args.at.unwrap_or_else(now),
+                    },
+                ),
+                None => Command::Validate(load(&args.config)?),
+            },
             crate::cli::Command::Report(args) => {
                 let spec = load(&args.evaluation.config)?;
                 let report = Report::new(&args, &spec)?;
@@ -58,6 +87,15 @@ impl Command {
             crate::cli::Command::GenerateDashboard(args) => {
                 Command::GenerateDashboard(load(&args.config)?, GenerateDashboard::from(args))
             }
+            crate::cli::Command::Lint(args) => Command::Lint(
+                Located::load(&args.config.config)?,
+                Lint {
+                    strict: args.strict,
+                },
+            ),
+            crate::cli::Command::Schema => Command::Schema,
+            crate::cli::Command::Completions { shell } => Command::Completions(shell),
+            crate::cli::Command::Man => Command::Man,
         })
     }
 }
@@ -437,5 +475,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("did you mean `availability`?"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod validate_tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    fn online(flags: &[&str]) -> bool {
+        let argv = ["slo", "validate"].iter().chain(flags);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Validate(args) => args.online.is_some(),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn validate_goes_online_only_when_asked() {
+        assert!(!online(&[]));
+        assert!(online(&["--prometheus-url", "http://p:9090"]));
     }
 }

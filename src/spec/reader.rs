@@ -10,11 +10,13 @@ use std::collections::BTreeMap;
 use super::Diagnostic;
 pub use super::yaml::{Key, Node, Position, Value};
 
-/// A key a mapping may hold; a format's tables of these are its schema's single list of keys.
+/// A key a mapping may hold; a format's tables of these are its schema's single list of keys,
+/// from which both the reader's checks and the JSON Schema (`slo schema`) are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field {
     pub name: &'static str,
     pub required: bool,
+    pub shape: Shape,
 }
 
 impl Field {
@@ -22,6 +24,7 @@ impl Field {
         Field {
             name,
             required: true,
+            shape: Shape::Any,
         }
     }
 
@@ -29,6 +32,51 @@ impl Field {
         Field {
             name,
             required: false,
+            shape: Shape::Any,
+        }
+    }
+
+    /// The field with its value's shape declared: [`Reader::field`] checks it before the
+    /// field's own read runs.
+    pub const fn of(self, shape: Shape) -> Self {
+        Field { shape, ..self }
+    }
+}
+
+/// The kind of value a field holds, as far as a JSON Schema can say it; what a value means
+/// (a valid name, a duration, PromQL) is the field's own read to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Undeclared: the field's read checks everything.
+    Any,
+    /// Exactly this integer (a format version); the read reports any other value.
+    Exactly(i64),
+    String,
+    Number,
+    Boolean,
+    /// A string, number or boolean, taken as text (label values).
+    Scalar,
+    /// A mapping of declared fields, of which exactly one of `one_of` (if any) is given.
+    Fields {
+        fields: &'static [Field],
+        one_of: &'static [&'static str],
+    },
+    /// A mapping whose keys are data (label names, windows), with values of one shape.
+    Map(&'static Shape),
+    /// A list of `items` (their name in messages), with a hint for a value that is not one.
+    List {
+        items: &'static str,
+        hint: Option<&'static str>,
+        of: &'static Shape,
+    },
+}
+
+impl Shape {
+    /// A mapping of `fields` with no exclusive group.
+    pub const fn fields(fields: &'static [Field]) -> Self {
+        Shape::Fields {
+            fields,
+            one_of: &[],
         }
     }
 }
@@ -217,7 +265,7 @@ impl Reader {
     }
 
     /// Reads field `name` of `mapping` with `read`, one level deeper; `None` when it is absent,
-    /// which is reported if the field is required.
+    /// which is reported if the field is required, or not of its declared [`Shape`].
     pub fn field<'a, T>(
         &mut self,
         mapping: &Mapping<'a>,
@@ -226,8 +274,10 @@ impl Reader {
     ) -> Option<T> {
         let field = mapping.fields.iter().find(|f| f.name == name);
         debug_assert!(field.is_some(), "`{name}` is not a declared field");
+        let shape = field.map_or(Shape::Any, |f| f.shape);
         match mapping.get(name) {
-            Some(node) => Some(self.at(name, |r| read(r, node))),
+            // A value of the wrong shape is reported here and counts as absent.
+            Some(node) => self.at(name, |r| r.fits(shape, node).then(|| read(r, node))),
             None => {
                 if field.is_some_and(|f| f.required) {
                     self.at(name, |r| r.error(mapping.pos, "is required but missing"));
@@ -237,22 +287,50 @@ impl Reader {
         }
     }
 
+    /// Whether `node` is of `shape`'s kind, reporting it when not; a null is left to the
+    /// field's read, which knows whether it means empty. Messages are the typed reads' own.
+    fn fits(&mut self, shape: Shape, node: &Node) -> bool {
+        match shape {
+            Shape::Any | Shape::Exactly(_) => true,
+            _ if node.value == Value::Null => true,
+            Shape::String => self.string(node).is_some(),
+            Shape::Number => match node.value {
+                // A non-finite number is the read's to report.
+                Value::Int(_) | Value::Float(_) => true,
+                _ => self.number(node).is_some(),
+            },
+            Shape::Boolean => self.boolean(node).is_some(),
+            Shape::Scalar => {
+                if !is_scalar(&node.value) {
+                    self.not_a_string(node);
+                }
+                is_scalar(&node.value)
+            }
+            Shape::Fields { .. } | Shape::Map(_) => self.entries(node).is_some(),
+            Shape::List { items, hint, .. } => self.list(node, items, hint).is_some(),
+        }
+    }
+
     pub fn string(&mut self, node: &Node) -> Option<String> {
         match &node.value {
             Value::Str(s) => Some(s.clone()),
-            other => {
-                let message = format!("expected a string, found {}", other.kind());
-                if is_scalar(other) {
-                    self.error_hint(
-                        node.pos,
-                        message,
-                        "quote the value: YAML reads y, no, on, 1.0 and the like as booleans or numbers",
-                    );
-                } else {
-                    self.error(node.pos, message);
-                }
+            _ => {
+                self.not_a_string(node);
                 None
             }
+        }
+    }
+
+    fn not_a_string(&mut self, node: &Node) {
+        let message = format!("expected a string, found {}", node.value.kind());
+        if is_scalar(&node.value) {
+            self.error_hint(
+                node.pos,
+                message,
+                "quote the value: YAML reads y, no, on, 1.0 and the like as booleans or numbers",
+            );
+        } else {
+            self.error(node.pos, message);
         }
     }
 
@@ -316,12 +394,7 @@ impl Reader {
             if is_scalar(&value.value) {
                 map.insert(key.name.clone(), scalar_text(value));
             } else {
-                self.at(&key.name, |r| {
-                    r.error(
-                        value.pos,
-                        format!("expected a string, found {}", value.value.kind()),
-                    )
-                });
+                self.at(&key.name, |r| r.not_a_string(value));
             }
         }
         map

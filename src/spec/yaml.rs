@@ -54,10 +54,44 @@ impl Value {
     }
 }
 
-/// Parses one YAML document. The error is the parser's message and position.
+/// Parses one YAML document. The error is the parser's message, in the spec's terms, and
+/// position.
 pub fn parse(text: &str) -> Result<Node, (String, Option<Position>)> {
     serde_saphyr::from_str::<Node>(text)
-        .map_err(|err| (plain_message(&err), err.location().map(|l| position(&l))))
+        .map_err(|err| (message(&err), err.location().map(|l| position(&l))))
+}
+
+/// The parser's message, except where it speaks to the library's caller (options to set,
+/// functions to call, budget structs): those cases are said in the spec author's terms.
+fn message(err: &serde_saphyr::Error) -> String {
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach;
+    match err.without_snippet() {
+        Error::DuplicateMappingKey { key: Some(key), .. } => {
+            format!("the key `{key}` appears twice in this mapping")
+        }
+        Error::DuplicateMappingKey { key: None, .. } => {
+            "a key appears twice in this mapping".to_string()
+        }
+        Error::MultipleDocuments { .. } => {
+            "the file holds more than one YAML document (`---`); a spec is one document".to_string()
+        }
+        Error::Budget { breach, .. } => match breach {
+            BudgetBreach::Depth { .. } => "nested too deeply (more than 64 levels)".to_string(),
+            BudgetBreach::Nodes { .. } | BudgetBreach::Events { .. } => {
+                "too many values (more than 250,000); split the spec".to_string()
+            }
+            BudgetBreach::Aliases { .. }
+            | BudgetBreach::Anchors { .. }
+            | BudgetBreach::AliasAnchorRatio { .. }
+            | BudgetBreach::RecordedAnchorEvents { .. }
+            | BudgetBreach::RecordedAnchorBytes { .. } => {
+                "anchors and aliases expand to too much text".to_string()
+            }
+            _ => "the file is too large to read as a spec".to_string(),
+        },
+        _ => plain_message(err),
+    }
 }
 
 /// The parser's message without its snippet and without its own "line N column M" prefix,

@@ -13,7 +13,7 @@ use crate::harness::prom::RuleBackfill;
 use crate::harness::scenarios::{self, END, HOUR};
 use crate::harness::{DataBuilder, Grid, Prometheus, SloRun, TempDir, assert_golden, rel_err};
 
-const STYLES: [(LabelStyle, &str); 2] =
+pub const STYLES: [(LabelStyle, &str); 2] =
     [(LabelStyle::Native, "native"), (LabelStyle::Sloth, "sloth")];
 
 fn root() -> PathBuf {
@@ -21,7 +21,7 @@ fn root() -> PathBuf {
 }
 
 /// The demo spec and every valid example.
-fn example_specs() -> Vec<PathBuf> {
+pub fn example_specs() -> Vec<PathBuf> {
     let mut specs = vec![root().join("slo.yaml")];
     if let Ok(entries) = std::fs::read_dir(root().join("examples")) {
         let mut examples: Vec<PathBuf> = entries
@@ -35,7 +35,7 @@ fn example_specs() -> Vec<PathBuf> {
     specs
 }
 
-fn generate(spec: &Path, style: LabelStyle) -> Value {
+pub fn generate(spec: &Path, style: LabelStyle) -> Value {
     let spec = slo::spec::load(spec).unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
     serde_json::to_value(dashboard::dashboard(&spec, style)).unwrap()
 }

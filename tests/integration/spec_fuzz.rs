@@ -16,14 +16,30 @@ fn examples() -> Vec<String> {
     texts
 }
 
+/// YAML punctuation, and now and then control characters (C0, DEL, C1, bidi overrides).
+fn short_noise() -> BoxedStrategy<String> {
+    prop_oneof![
+        3 => "[ -~\n\t:{}\\[\\]&*!|>'\"#%@`-]{0,12}",
+        1 => "[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{202e}]{1,8}",
+    ]
+    .boxed()
+}
+
+/// One character repeated up to 40,000 times: past the PromQL length limit, deep nesting.
+fn long_noise() -> BoxedStrategy<String> {
+    ("[a-z0-9({\\[+ \\x1b-]", 1usize..40_000)
+        .prop_map(|(c, n)| c.repeat(n))
+        .boxed()
+}
+
 /// A valid spec, cut at a random byte and with a random slice of noise spliced in.
-fn mangled_spec() -> impl Strategy<Value = String> {
+fn mangled_spec(noise: BoxedStrategy<String>) -> impl Strategy<Value = String> {
     let texts = examples();
     (
         0..texts.len(),
         any::<prop::sample::Index>(),
         any::<prop::sample::Index>(),
-        "[ -~\n\t:{}\\[\\]&*!|>'\"#%@`-]{0,12}",
+        noise,
     )
         .prop_map(move |(which, cut, splice, noise)| {
             let text = &texts[which];
@@ -44,11 +60,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
     #[test]
-    fn the_loader_never_panics_on_mangled_specs(text in mangled_spec()) {
-        if let Err(err) = slo::spec::parse(&text, "fuzz.yaml") {
-            prop_assert!(!err.diagnostics.is_empty());
-            prop_assert!(err.to_string().starts_with("fuzz.yaml"));
-        }
+    fn the_loader_never_panics_on_mangled_specs(text in mangled_spec(short_noise())) {
+        assert_rejection_is_located_and_inert(&text)?;
     }
 
     #[test]
@@ -57,12 +70,38 @@ proptest! {
     }
 }
 
+/// A rejection names the file, and shows the spec's control characters as escapes: the only
+/// control character in the message is the line break between diagnostics.
+fn assert_rejection_is_located_and_inert(text: &str) -> Result<(), TestCaseError> {
+    if let Err(err) = slo::spec::parse(text, "fuzz.yaml") {
+        let message = err.to_string();
+        prop_assert!(!err.diagnostics.is_empty());
+        prop_assert!(message.starts_with("fuzz.yaml"));
+        prop_assert!(
+            !message.chars().any(|c| c.is_control() && c != '\n'),
+            "{message:?}"
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Long runs (a 40,000-character query, 40,000 open brackets) are rejected or read in
+    /// bounded time, never a hang or a stack overflow.
+    #[test]
+    fn the_loader_bounds_long_and_deeply_nested_text(text in mangled_spec(long_noise())) {
+        assert_rejection_is_located_and_inert(&text)?;
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     /// Through the binary: a rejected spec exits 2 (never 101, a panic), an accepted one 0.
     #[test]
-    fn the_binary_exits_2_on_what_the_loader_rejects(text in mangled_spec()) {
+    fn the_binary_exits_2_on_what_the_loader_rejects(text in mangled_spec(short_noise())) {
         let out = SloRun::new()
             .args(["validate", "--config", "-"])
             .stdin(text.as_bytes())

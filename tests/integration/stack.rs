@@ -1,7 +1,7 @@
 //! Tests of the demo stack under `stack/`.
 //!
 //! * Config checks: `promtool check config` on the Prometheus config (as is,
-//!   and rendered the way `stack/local.sh` renders it), `amtool check-config`
+//!   and rendered the way `slo-stack render` renders it), `amtool check-config`
 //!   on Alertmanager's, `docker-compose config -q` on the compose file, and a
 //!   syntax check of the Python pieces. A missing tool skips the check with a
 //!   printed reason, except when `CI` is set: then it fails.
@@ -17,7 +17,7 @@
 //!   the load generator's own tally within 0.5 percentage points and that
 //!   `slo check --min-budget-remaining 0` fails (exit 1). It needs
 //!   prometheus, prometheus-alertmanager and python3 with venv + pip (PyPI);
-//!   `stack/local.sh up` installs the Debian packages when run as root.
+//!   `scripts/install-deps.sh` installs the Debian packages.
 //!   Skip it with `SLO_STACK_E2E=0`. Run only this module: `cargo test --test integration stack::`.
 
 use std::path::{Path, PathBuf};
@@ -71,17 +71,16 @@ fn python() -> String {
     std::env::var("SLO_STACK_PYTHON").unwrap_or_else(|_| "python3".to_string())
 }
 
-/// Runs `cmd` guarded (it dies with the test binary), stdin closed; `local.sh up` may
-/// install packages, hence the long timeout.
+/// Runs `cmd` guarded (it dies with the test binary), stdin closed; `slo-stack up` may
+/// create the app's virtualenv from PyPI, hence the long timeout.
 fn run(cmd: &mut Command) -> CmdOutput {
     let cmd = std::mem::replace(cmd, Command::new("true"));
     run_with_input(cmd, None, Duration::from_secs(20 * 60))
 }
 
-fn local_sh() -> Command {
-    let mut c = Command::new("bash");
-    c.arg(stack().join("local.sh"));
-    c
+/// The stack's supervisor, `slo-stack`.
+fn slo_stack() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_slo-stack"))
 }
 
 // ---------------------------------------------------------------------------
@@ -107,33 +106,43 @@ fn prometheus_config_is_valid_as_committed_and_as_rendered() {
     out.assert_success("promtool check rules (committed rule file)");
 
     let tmp = TempDir::new("render");
-    let out = run(local_sh()
+    let out = run(slo_stack()
         .arg("render")
         .env("SLO_STACK_RUN_DIR", tmp.path())
         .env("SLO_STACK_APP_PORT", "18123")
         .env("SLO_STACK_PROM_PORT", "19123")
         .env("SLO_STACK_AM_PORT", "19124")
         .env_remove("SLO_STACK_RULES"));
-    out.assert_success("local.sh render");
+    out.assert_success("slo-stack render");
     let rendered = tmp.path().join("prometheus.yml");
-    let text = std::fs::read_to_string(&rendered).expect("rendered prometheus.yml");
-    assert!(
-        text.contains("job_name: demo-api"),
-        "scrape job must be named demo-api:\n{text}"
+    let config = yaml_file(&rendered);
+    let targets_of = |job: &str| {
+        config["scrape_configs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["job_name"] == job)
+            .map(|c| c["static_configs"][0]["targets"].clone())
+    };
+    assert_eq!(
+        targets_of("demo-api"),
+        Some(serde_json::json!(["127.0.0.1:18123"])),
+        "the app's job must be demo-api, scraping the app's port:\n{config}"
     );
-    assert!(
-        text.contains("\"127.0.0.1:18123\""),
-        "app target not rendered:\n{text}"
+    assert_eq!(
+        targets_of("prometheus"),
+        Some(serde_json::json!(["127.0.0.1:19123"]))
     );
-    assert!(
-        text.contains("\"127.0.0.1:19124\""),
-        "alertmanager target not rendered:\n{text}"
+    assert_eq!(
+        config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"],
+        serde_json::json!(["127.0.0.1:19124"]),
+        "alertmanager target not rendered:\n{config}"
     );
     let out = run(Command::new("promtool")
         .arg("check")
         .arg("config")
         .arg(&rendered));
-    out.assert_success("promtool check config (rendered by local.sh)");
+    out.assert_success("promtool check config (rendered by slo-stack)");
 }
 
 #[test]
@@ -147,11 +156,11 @@ fn alertmanager_config_is_valid_as_committed_and_as_rendered() {
     out.assert_success("amtool check-config (compose version)");
 
     let tmp = TempDir::new("render-am");
-    let out = run(local_sh()
+    let out = run(slo_stack()
         .arg("render")
         .env("SLO_STACK_RUN_DIR", tmp.path())
         .env("SLO_STACK_SINK_PORT", "15123"));
-    out.assert_success("local.sh render");
+    out.assert_success("slo-stack render");
     let rendered = tmp.path().join("alertmanager.yml");
     let text = std::fs::read_to_string(&rendered).expect("rendered alertmanager.yml");
     assert!(
@@ -159,7 +168,7 @@ fn alertmanager_config_is_valid_as_committed_and_as_rendered() {
         "webhook not rendered:\n{text}"
     );
     let out = run(Command::new("amtool").arg("check-config").arg(&rendered));
-    out.assert_success("amtool check-config (rendered by local.sh)");
+    out.assert_success("amtool check-config (rendered by slo-stack)");
 }
 
 #[test]
@@ -629,7 +638,7 @@ struct Stack {
 
 impl Stack {
     fn command(&self) -> Command {
-        let mut c = local_sh();
+        let mut c = slo_stack();
         for (k, v) in &self.env {
             c.env(k, v);
         }
@@ -644,7 +653,7 @@ impl Stack {
                 let name = e.file_name().to_string_lossy().to_string();
                 if let Some(component) = name.strip_suffix(".pid")
                     && let Ok(text) = std::fs::read_to_string(e.path())
-                    && let Ok(pid) = text.trim().parse()
+                    && let Some(Ok(pid)) = text.split_whitespace().next().map(str::parse)
                 {
                     pids.push((component.to_string(), pid));
                 }
@@ -663,7 +672,7 @@ impl Drop for Stack {
     fn drop(&mut self) {
         if !self.down_done {
             let out = self.down();
-            eprintln!("local.sh down: {}", out.stderr);
+            eprintln!("slo-stack down: {}", out.stderr);
         }
     }
 }
@@ -702,8 +711,16 @@ fn e2e_local_stack_slis_match_loadgen() {
         eprintln!("SKIPPED: SLO_STACK_E2E=0");
         return;
     }
-    for tool in ["bash", "setsid", "sha256sum"] {
-        assert!(have(tool), "{tool} is required by stack/local.sh");
+    for (tool, package) in [
+        ("prometheus", "prometheus"),
+        ("prometheus-alertmanager", "prometheus-alertmanager"),
+    ] {
+        if !require(
+            tool,
+            &format!("Debian package {package}: scripts/install-deps.sh"),
+        ) {
+            return;
+        }
     }
     let py = python();
     if !require(&py, "Python 3 with venv and pip") {
@@ -742,7 +759,7 @@ fn e2e_local_stack_slis_match_loadgen() {
     .collect();
     let prom_url = format!("http://127.0.0.1:{prom_port}");
 
-    // The rules Prometheus loads are the ones slo generates (local.sh up runs
+    // The rules Prometheus loads are the ones slo generates (slo-stack up runs
     // promtool on the config, which checks them too).
     let out = run(Command::new(slo)
         .arg("generate-rules")
@@ -759,7 +776,7 @@ fn e2e_local_stack_slis_match_loadgen() {
     };
     let started = Instant::now();
     let out = run(stack.command().arg("up"));
-    out.assert_success("local.sh up");
+    out.assert_success("slo-stack up");
     eprintln!("stack up in {:?}", started.elapsed());
 
     // A fixed number of requests at a modest rate (~40 s).
@@ -810,7 +827,7 @@ fn e2e_local_stack_slis_match_loadgen() {
         .command()
         .arg("wait-scraped")
         .arg(answered.to_string()));
-    out.assert_success("local.sh wait-scraped");
+    out.assert_success("slo-stack wait-scraped");
 
     let out = run(Command::new(slo)
         .arg("report")
@@ -869,7 +886,7 @@ fn e2e_local_stack_slis_match_loadgen() {
     let pids = stack.pids();
     assert!(!pids.is_empty(), "no pid files in the run dir");
     let out = stack.down();
-    out.assert_success("local.sh down");
+    out.assert_success("slo-stack down");
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut left: Vec<(String, u32)>;
     loop {
@@ -885,6 +902,6 @@ fn e2e_local_stack_slis_match_loadgen() {
     }
     assert!(
         left.is_empty(),
-        "still running after local.sh down: {left:?}"
+        "still running after slo-stack down: {left:?}"
     );
 }

@@ -11,7 +11,7 @@ fn slo(args: &[&str]) -> CmdOutput {
     SloRun::new().args(args).run()
 }
 
-fn yaml_files(dir: &str) -> Vec<PathBuf> {
+pub fn yaml_files(dir: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -117,4 +117,46 @@ fn help_documents_the_exit_codes() {
 #[test]
 fn the_demo_spec_exists_at_the_root() {
     assert!(Path::new("slo.yaml").exists());
+}
+
+/// Oversized input ends in a located message (exit 2), in bounded time and memory: a spec
+/// file that never ends, PromQL past the parser's comfortable length, nesting and node bombs.
+#[test]
+fn oversized_specs_are_refused_with_a_message_in_the_specs_terms() {
+    let spec_with_query = |query: &str| {
+        format!(
+            "version: 1\nservice: s\nslos:\n  - name: a\n    objective: 99.9\n    sli:\n      raw:\n        error_ratio: '{query}'\n"
+        )
+    };
+    let long_query = format!("sum(rate(e[{{{{window}}}}])){}", " + 1".repeat(5000));
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        (
+            "/dev/zero",
+            Vec::new(),
+            "error: /dev/zero: cannot read the spec: it is larger than 16 MiB\n",
+        ),
+        (
+            "-",
+            spec_with_query(&long_query).into_bytes(),
+            "error: <stdin>:8:22: slo a: sli.raw.error_ratio: is 20 KiB of PromQL; the limit is 16 KiB\n  hint: move the logic into a recording rule and select its series here\n",
+        ),
+        (
+            "-",
+            format!("a: {}{}", "[".repeat(100), "]".repeat(100)).into_bytes(),
+            "error: <stdin>:1:67: not valid YAML: nested too deeply (more than 64 levels)\n",
+        ),
+        (
+            "-",
+            format!("a:\n{}", "- x\n".repeat(300_000)).into_bytes(),
+            "error: <stdin>:249999:3: not valid YAML: too many values (more than 250,000); split the spec\n",
+        ),
+    ];
+    for (config, stdin, stderr) in cases {
+        let out = SloRun::new()
+            .args(["validate", "--config", config])
+            .stdin(stdin)
+            .run();
+        out.status(exit::INVALID).stdout_empty();
+        assert_eq!(out.stderr, stderr);
+    }
 }

@@ -7,6 +7,7 @@ use crate::gate::{GateResult, Unevaluated, Verdict};
 use crate::output::check::phrases::{details, row_line, row_name, summary, verdict_word};
 use crate::output::report::markdown;
 use crate::report::Report;
+use crate::sanitize::visible;
 
 /// `::error` for each row that failed or could not be evaluated, `::warning` for each that
 /// passed only because no data was allowed, a plain line for the rest, then the summary.
@@ -24,12 +25,9 @@ pub fn render(gate: &GateResult) -> String {
             (Verdict::Pass, _) => None,
         };
         let _ = match annotation {
-            Some((command, title)) => writeln!(
-                out,
-                "::{command} title={}::{}",
-                escape_property(&title),
-                escape_data(&details(row))
-            ),
+            Some((command, title)) => {
+                writeln!(out, "{}", workflow_command(command, &title, &details(row)))
+            }
             None => writeln!(out, "{}", row_line(row)),
         };
     }
@@ -44,15 +42,26 @@ pub fn step_summary(gate: &GateResult, report: &Report) -> String {
     for row in &gate.rows {
         let _ = writeln!(
             out,
-            "- **{}** `{}`: {}",
+            "- **{}** {}: {}",
             verdict_word(row.verdict),
-            row_name(row).replace('`', "'"),
+            markdown::code(&row_name(row)),
             markdown::escape(&details(row))
         );
     }
     out.push('\n');
     out.push_str(&markdown::render(report));
     out
+}
+
+/// `::COMMAND title=TITLE::MESSAGE` on one line: both shown [visibly](crate::sanitize), so
+/// no line break inside them can start a forged command, then escaped as the runner reads
+/// them.
+fn workflow_command(command: &str, title: &str, message: &str) -> String {
+    format!(
+        "::{command} title={}::{}",
+        escape_property(&visible(title)),
+        escape_data(&visible(message))
+    )
 }
 
 /// A command's message: `%`, CR and LF would end or corrupt the command.
@@ -83,14 +92,26 @@ mod tests {
             "::error title=SLO by-handler{handler=\"/a<b>&\\\"c\\\"\"} failed::budget remaining \
              40%25 < min 50%25, burn rate 1h 20 > max 14.4"
         );
-        // `%`, line breaks, and in the title `:` and `,` are escaped.
+        // `%`, and in the title `:` and `,`, are escaped; a line break is shown as `\n`.
         assert_eq!(
             lines[2],
             "::error title=SLO latency could not be evaluated::could not be evaluated: SLO \
-             latency: 100%25 broken:%0Aline two, with commas (query: up)"
+             latency: 100%25 broken:\\nline two, with commas (query: up)"
         );
         assert!(lines[3].starts_with("::error title=SLO quiet could not be evaluated::no data"));
         assert!(lines[4].starts_with("FAIL (exit 1)"));
+    }
+
+    #[test]
+    fn no_line_break_or_escape_sequence_in_outside_text_starts_a_command() {
+        let command = workflow_command(
+            "error",
+            "SLO x{h=\"\r\n::stop-commands::t\"}",
+            "boom\n::error::forged\u{1b}]52;c;eA==\u{7}",
+        );
+        assert_eq!(command.lines().count(), 1, "{command}");
+        assert!(!command.contains(['\u{1b}', '\u{7}', '\r']), "{command}");
+        assert!(command.ends_with("::boom\\n::error::forged\\x1b]52;c;eA==\\x07"));
     }
 
     #[test]

@@ -105,4 +105,28 @@ mod tests {
         let parsed: Document = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed.gate, gate_json(&sample()));
     }
+
+    /// The order the README lists them in; serde_json keeps the struct's field order.
+    #[test]
+    fn the_gate_keys_come_in_the_readme_order() {
+        let text = serde_json::to_string(&gate_json(&sample())).unwrap();
+        let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap();
+        let keys = [
+            "verdict",
+            "exit_code",
+            "allow_no_data",
+            "summary",
+            "results",
+            "failed_rules",
+        ];
+        assert!(keys.windows(2).all(|k| at(k[0]) < at(k[1])), "{text}");
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+        let listed = "a `gate` object (`verdict`, `exit_code`, `allow_no_data`, `summary`, \
+                      `results[]`";
+        assert!(
+            readme.contains(listed),
+            "the README lists the keys in this order"
+        );
+    }
 }

@@ -5,8 +5,8 @@ use crate::gate::{GateResult, RowVerdict, Rule, RuleResult, Unevaluated, Verdict
 use crate::interface::Outcome;
 use crate::promql;
 
-/// `PASS  availability: budget remaining 62.5% >= min 0%`; always a single line, even when
-/// an error message from Prometheus spans several.
+/// `PASS  availability: budget remaining 62.5% >= min 0%`; always a single line, shown
+/// [visibly](crate::sanitize), even when an error message from Prometheus spans several.
 pub fn row_line(row: &RowVerdict) -> String {
     let line = format!(
         "{:<5} {}: {}",
@@ -14,10 +14,7 @@ pub fn row_line(row: &RowVerdict) -> String {
         row_name(row),
         details(row)
     );
-    line.split(['\r', '\n'])
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    crate::sanitize::visible(&line).into_owned()
 }
 
 pub fn verdict_word(verdict: Verdict) -> &'static str {

@@ -36,7 +36,7 @@ mod tests {
         );
         assert_eq!(
             lines[2],
-            "ERROR latency: could not be evaluated: SLO latency: 100% broken: line two, with \
+            "ERROR latency: could not be evaluated: SLO latency: 100% broken:\\nline two, with \
              commas (query: up)"
         );
         assert_eq!(

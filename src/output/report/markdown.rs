@@ -1,6 +1,7 @@
 //! The report as a Markdown table, for pull-request comments and `$GITHUB_STEP_SUMMARY`.
 
 use crate::report::{Report, Status};
+use crate::sanitize::visible;
 
 use super::{HEADINGS, cells, mermaid};
 
@@ -33,10 +34,10 @@ pub fn render(report: &Report) -> String {
         out.push_str("\n**Not evaluated:**\n\n");
         for e in errors {
             out.push_str(&format!(
-                "- `{}`: {} (query: ``{}``)\n",
-                e.slo,
+                "- {}: {} (query: {})\n",
+                code(&e.slo),
                 escape(&e.message),
-                e.query.replace('\n', " ")
+                code(&e.query)
             ));
         }
     }
@@ -52,22 +53,37 @@ fn icon(status: Status) -> &'static str {
     }
 }
 
-/// Text as Markdown shows it literally: characters Markdown reads as formatting, HTML or
-/// column breaks are backslash-escaped, and line breaks become spaces so a table cell or list
-/// item stays on its line.
+/// Text as Markdown shows it literally, on one line: shown [visibly](crate::sanitize) (so no
+/// line break can start a heading), then every character Markdown or GitHub's HTML reads as
+/// formatting, a link, an image, an entity or a column break is backslash-escaped.
 pub(crate) fn escape(text: &str) -> String {
+    let text = visible(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '\n' | '\r' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '~' | '[' | ']' | '!' | '<' | '>' | '&' | '|' | '#'
+        ) {
+            out.push('\\');
         }
+        out.push(c);
     }
     out
+}
+
+/// Text as an inline code span, on one line (for lists, not table cells): shown
+/// [visibly](crate::sanitize) and fenced by one backtick more than its longest run of them,
+/// with a space inside each fence when the text starts or ends with a backtick or space.
+pub(crate) fn code(text: &str) -> String {
+    let text = visible(text);
+    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    let pad = if text.starts_with(['`', ' ']) || text.ends_with(['`', ' ']) {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 #[cfg(test)]
@@ -82,8 +98,27 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("- `latency`: unreachable (query: ``sum(x)``)"),
+            text.contains("- `latency`: unreachable (query: `sum(x)`)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn outside_text_can_forge_no_heading_image_or_html() {
+        let forged = "x\r\n# slo check: PASS\n![x](http://evil.example/t.png)<img src=x>&lt;";
+        let escaped = super::escape(forged);
+        assert_eq!(
+            escaped,
+            "x\\\\r\\\\n\\# slo check: PASS\\\\n\\!\\[x\\](http://evil.example/t.png)\\<img \
+             src=x\\>\\&lt;"
+        );
+        assert!(!escaped.contains('\n') && !escaped.contains("!["));
+    }
+
+    #[test]
+    fn code_spans_hold_any_backticks_and_stay_on_one_line() {
+        assert_eq!(super::code("a"), "`a`");
+        assert_eq!(super::code("a``b`"), "``` a``b` ```");
+        assert_eq!(super::code("x\ny"), "`x\\ny`");
     }
 }

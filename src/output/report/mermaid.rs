@@ -120,8 +120,9 @@ pub(crate) mod tests {
         row.history = Some(vec![(0.0, 1.0), (43_200.0, 0.5), (86_400.0, -0.25)]);
         let block = burn_down(&row).unwrap();
         assert_xychart(&block);
+        // The line break shows as `\n` (sanitize::Visible in the title); backticks are dropped.
         assert!(
-            block.contains("title \"by-handler handler=a'bc: budget remaining\""),
+            block.contains("title \"by-handler handler=a'bc\\n: budget remaining\""),
             "{block}"
         );
         assert!(

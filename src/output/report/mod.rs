@@ -49,11 +49,12 @@ fn cells(row: &SloStatus) -> [String; 8] {
     ]
 }
 
-/// `availability`, or `availability-by-handler handler=/items` for a group.
+/// `availability`, or `availability-by-handler handler=/items` for a group; label values
+/// come from Prometheus, so they are shown [visibly](crate::sanitize).
 fn slo_title(row: &SloStatus) -> String {
     let mut title = row.slo.clone();
     for (name, value) in &row.labels {
-        title.push_str(&format!(" {name}={value}"));
+        title.push_str(&format!(" {name}={}", crate::sanitize::Visible(value)));
     }
     title
 }

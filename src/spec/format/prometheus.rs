@@ -7,7 +7,7 @@ use promql_parser::parser::{self, Expr};
 
 use crate::model::{Labels, Selector, Window};
 use crate::promql;
-use crate::spec::reader::{Node, Reader, Value};
+use crate::spec::reader::{Node, Reader, Shape, Value};
 
 /// A mapping of label names to values, none of which `slo` sets itself.
 pub fn labels(r: &mut Reader, node: &Node) -> Labels {
@@ -35,12 +35,21 @@ pub fn labels(r: &mut Reader, node: &Node) -> Labels {
 
 const LABEL_NAME_RULE: &str = "label names match [a-zA-Z_][a-zA-Z0-9_]* and do not start with __";
 
+/// The shape [`label_names`] reads.
+pub const LABEL_NAMES: Shape = Shape::List {
+    items: LABEL_NAMES_ITEMS,
+    hint: LABEL_NAMES_HINT,
+    of: &Shape::String,
+};
+const LABEL_NAMES_ITEMS: &str = "label names";
+const LABEL_NAMES_HINT: Option<&str> = Some("e.g. group_by: [handler]");
+
 /// A list of distinct label names, such as `group_by`; null is an empty list.
 pub fn label_names(r: &mut Reader, node: &Node) -> Option<Vec<String>> {
     if node.value == Value::Null {
         return Some(Vec::new());
     }
-    let items = r.list(node, "label names", Some("e.g. group_by: [handler]"))?;
+    let items = r.list(node, LABEL_NAMES_ITEMS, LABEL_NAMES_HINT)?;
     let mut names = Vec::new();
     let mut ok = true;
     let mut seen = HashSet::new();
@@ -85,7 +94,7 @@ pub fn duration(r: &mut Reader, node: &Node) -> Option<Window> {
 pub fn selector(r: &mut Reader, node: &Node) -> Option<Selector> {
     let text = r.string(node)?;
     let hint = "give a series selector such as http_requests_total{job=\"api\"}; slo wraps it in sum(increase(...)) itself";
-    match parser::parse(&text) {
+    match parse_query(r, node, &text)? {
         Ok(Expr::VectorSelector(vs)) if vs.offset.is_none() && vs.at.is_none() => {
             Some(Selector(text.trim().to_string()))
         }
@@ -142,7 +151,7 @@ pub fn bucket_matchers(r: &mut Reader, node: &Node, histogram: Option<&str>) -> 
         return None;
     }
     let probe = format!("{}_bucket{text}", histogram.unwrap_or("histogram"));
-    match parser::parse(&probe) {
+    match parse_query(r, node, &probe)? {
         Ok(Expr::VectorSelector(vs)) => {
             if vs.matchers.matchers.iter().any(|m| m.name == "le") {
                 r.error_hint(
@@ -166,6 +175,29 @@ pub fn bucket_matchers(r: &mut Reader, node: &Node, histogram: Option<&str>) -> 
 }
 
 /// A parser error as one line; the parser gives no position, so it points at the value.
+/// The longest PromQL a spec may hold. The parser's time grows faster than the text when
+/// expressions nest (16,000 chained `+ 1`, 64 KB, took 35 s in a debug build), so the length is
+/// bounded before the parser sees the text; real SLI queries are a few hundred bytes.
+pub const MAX_QUERY_BYTES: usize = 16 * 1024;
+
+/// Parses PromQL written in the spec, refusing text over [`MAX_QUERY_BYTES`] with a located
+/// error instead of handing it to the parser. `Err` holds the parser's message.
+pub fn parse_query(r: &mut Reader, node: &Node, text: &str) -> Option<Result<Expr, String>> {
+    if text.len() > MAX_QUERY_BYTES {
+        r.error_hint(
+            node.pos,
+            format!(
+                "is {} KiB of PromQL; the limit is {} KiB",
+                text.len().div_ceil(1024),
+                MAX_QUERY_BYTES / 1024
+            ),
+            "move the logic into a recording rule and select its series here",
+        );
+        return None;
+    }
+    Some(parser::parse(text))
+}
+
 pub fn invalid_promql(r: &mut Reader, node: &Node, err: &str, hint: impl Into<String>) {
     let message = err.split_whitespace().collect::<Vec<_>>().join(" ");
     r.error_hint(node.pos, format!("invalid PromQL: {message}"), hint);

@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use promql_parser::parser;
-
 use super::prometheus as prom;
 use crate::model::{
     AlertPolicy, Alerting, BURN_RATE_WINDOWS, Calendar, GatePolicy, Labels, LatencySli, Objective,
@@ -15,7 +13,7 @@ use crate::model::{
 use crate::promql;
 use crate::spec::Diagnostic;
 use crate::spec::reader::{
-    Field, Node, Position, Reader, UnknownKeys, Value, peek_string, scalar_text,
+    Field, Node, Position, Reader, Shape, UnknownKeys, Value, peek_string, scalar_text,
 };
 
 const SPEC_VERSION: i64 = 1;
@@ -25,54 +23,71 @@ const DEFAULT_WINDOW: Window = Window::from_secs(30 * 86_400);
 const MIN_WINDOW: Window = Window::from_secs(3 * 86_400);
 const MAX_WINDOW: Window = Window::from_secs(366 * 86_400);
 
+/// The document: `slo schema` prints it as JSON Schema.
+pub const DOCUMENT: Shape = Shape::fields(TOP_FIELDS);
+
+const LABELS: Shape = Shape::Map(&Shape::Scalar);
+const GATE: Shape = Shape::fields(GATE_FIELDS);
+
 const TOP_FIELDS: &[Field] = &[
-    Field::required("version"),
-    Field::required("service"),
-    Field::optional("labels"),
-    Field::optional("gate"),
-    Field::optional("timezone"),
-    Field::required("slos"),
+    Field::required("version").of(Shape::Exactly(SPEC_VERSION)),
+    Field::required("service").of(Shape::String),
+    Field::optional("labels").of(LABELS),
+    Field::optional("gate").of(GATE),
+    Field::optional("timezone").of(Shape::String),
+    Field::required("slos").of(Shape::List {
+        items: "SLOs",
+        hint: None,
+        of: &Shape::fields(SLO_FIELDS),
+    }),
 ];
 const SLO_FIELDS: &[Field] = &[
-    Field::required("name"),
-    Field::optional("description"),
-    Field::required("objective"),
-    Field::optional("window"),
-    Field::optional("timezone"),
-    Field::optional("labels"),
-    Field::required("sli"),
-    Field::optional("alerting"),
-    Field::optional("gate"),
+    Field::required("name").of(Shape::String),
+    Field::optional("description").of(Shape::String),
+    Field::required("objective").of(Shape::Number),
+    Field::optional("window").of(Shape::String),
+    Field::optional("timezone").of(Shape::String),
+    Field::optional("labels").of(LABELS),
+    Field::required("sli").of(Shape::Fields {
+        fields: SLI_KINDS,
+        one_of: &["ratio", "latency", "raw"],
+    }),
+    Field::optional("alerting").of(Shape::fields(ALERTING_FIELDS)),
+    Field::optional("gate").of(GATE),
 ];
-/// Exactly one of these is given.
 const SLI_KINDS: &[Field] = &[
-    Field::optional("ratio"),
-    Field::optional("latency"),
-    Field::optional("raw"),
+    Field::optional("ratio").of(Shape::Fields {
+        fields: RATIO_FIELDS,
+        one_of: &["errors", "good"],
+    }),
+    Field::optional("latency").of(Shape::fields(LATENCY_FIELDS)),
+    Field::optional("raw").of(Shape::fields(RAW_FIELDS)),
 ];
-/// `errors` or `good`, not both.
 const RATIO_FIELDS: &[Field] = &[
-    Field::optional("errors"),
-    Field::optional("good"),
-    Field::required("total"),
-    Field::optional("group_by"),
+    Field::optional("errors").of(Shape::String),
+    Field::optional("good").of(Shape::String),
+    Field::required("total").of(Shape::String),
+    Field::optional("group_by").of(prom::LABEL_NAMES),
 ];
 const LATENCY_FIELDS: &[Field] = &[
-    Field::required("histogram"),
-    Field::optional("selector"),
-    Field::required("threshold"),
-    Field::optional("group_by"),
+    Field::required("histogram").of(Shape::String),
+    Field::optional("selector").of(Shape::String),
+    Field::required("threshold").of(Shape::Number),
+    Field::optional("group_by").of(prom::LABEL_NAMES),
 ];
-const RAW_FIELDS: &[Field] = &[Field::required("error_ratio")];
-const ALERTING_FIELDS: &[Field] = &[Field::optional("page"), Field::optional("ticket")];
+const RAW_FIELDS: &[Field] = &[Field::required("error_ratio").of(Shape::String)];
+const ALERTING_FIELDS: &[Field] = &[
+    Field::optional("page").of(Shape::fields(ALERT_FIELDS)),
+    Field::optional("ticket").of(Shape::fields(ALERT_FIELDS)),
+];
 const ALERT_FIELDS: &[Field] = &[
-    Field::optional("enabled"),
-    Field::optional("labels"),
-    Field::optional("annotations"),
+    Field::optional("enabled").of(Shape::Boolean),
+    Field::optional("labels").of(LABELS),
+    Field::optional("annotations").of(LABELS),
 ];
 const GATE_FIELDS: &[Field] = &[
-    Field::optional("min_budget_remaining"),
-    Field::optional("max_burn_rate"),
+    Field::optional("min_budget_remaining").of(Shape::Number),
+    Field::optional("max_burn_rate").of(Shape::Map(&Shape::Number)),
 ];
 
 /// Reads one spec document; as the format is ours, an unknown key is an error.
@@ -100,13 +115,25 @@ fn spec(r: &mut Reader, root: &Node, source: &str) -> Spec {
         return spec;
     };
     r.field(&top, "version", |r, node| {
-        if node.value != Value::Int(SPEC_VERSION) {
-            r.error_hint(
-                node.pos,
-                format!("unsupported spec version {}", scalar_text(node)),
-                "this slo reads `version: 1`",
-            );
-        }
+        let written_as = match &node.value {
+            Value::Int(SPEC_VERSION) => return,
+            // `1.0` and `'1'` look right but are a float and a string; say how to write it.
+            Value::Float(f) if *f == SPEC_VERSION as f64 => format!("the decimal number `{f:?}`"),
+            Value::Str(s) if s.trim() == SPEC_VERSION.to_string() => format!("the string `{s}`"),
+            _ => {
+                r.error_hint(
+                    node.pos,
+                    format!("unsupported spec version {}", scalar_text(node)),
+                    "this slo reads `version: 1`",
+                );
+                return;
+            }
+        };
+        r.error_hint(
+            node.pos,
+            format!("the version is {written_as}"),
+            "write `version: 1`: a whole number, without quotes",
+        );
     });
     if let Some(service) = r.field(&top, "service", name).flatten() {
         spec.service = service;
@@ -448,6 +475,8 @@ fn ratio(r: &mut Reader, node: &Node) -> Option<RatioSli> {
             );
             None
         }
+        // Given, but of the wrong shape: already reported.
+        (None, None) if fields.get("errors").or(fields.get("good")).is_some() => None,
         (None, None) => {
             r.error_hint(
                 fields.pos,
@@ -531,7 +560,7 @@ fn error_ratio_query(r: &mut Reader, node: &Node) -> Option<RawSli> {
     }
     let raw = RawSli { error_ratio: text };
     let query = raw.query(BURN_RATE_WINDOWS[0]);
-    match parser::parse(&query) {
+    match prom::parse_query(r, node, &query)? {
         Ok(_) => Some(raw),
         Err(err) => {
             prom::invalid_promql(

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian packages slo needs, when missing (as root, or through sudo). The one
+# place that runs apt-get: scripts/test.sh and stack/demo.sh call it.
+#   scripts/install-deps.sh demo   prometheus, prometheus-alertmanager, python3-venv
+#   scripts/install-deps.sh test   the same, plus promtool, amtool, docker-compose, npm and chromium
+set -euo pipefail
+
+mode=${1:-test}
+[[ $mode == demo || $mode == test ]] || { echo "usage: $0 [demo|test]" >&2; exit 2; }
+
+need=()
+command -v prometheus >/dev/null || need+=(prometheus)
+command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null ||
+  need+=(prometheus-alertmanager)
+# Debian's python3 has venv but not ensurepip, which python3-venv adds.
+python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+if [[ $mode == test ]]; then
+  command -v promtool >/dev/null || need+=(prometheus)
+  command -v amtool >/dev/null || need+=(prometheus-alertmanager)
+  command -v docker-compose >/dev/null || need+=(docker-compose)
+  # Node's npm: the grafana_types test installs Grafana's published types with `npm ci`.
+  command -v npm >/dev/null || need+=(npm)
+  # The HTML report test screenshots the page with a headless chromium.
+  command -v chromium >/dev/null || need+=(chromium)
+fi
+
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+if ((${#need[@]})); then
+  if ! command -v apt-get >/dev/null || { [[ -n $sudo ]] && ! command -v sudo >/dev/null; }; then
+    echo "install-deps: missing ${need[*]}; install them (Debian: apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+  echo "== installing: ${need[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+# Debian starts the packaged daemons on the ports the demo uses; the tests and the demo run
+# their own. The demo stops only the ones its installation just started.
+if [[ $mode == test ]] || ((${#need[@]})); then
+  for unit in prometheus prometheus-alertmanager prometheus-node-exporter; do
+    if command -v systemctl >/dev/null && systemctl is-active --quiet "$unit" 2>/dev/null; then
+      $sudo systemctl stop "$unit" || true
+    fi
+  done
+fi
