@@ -2,7 +2,8 @@
 # Installs the Debian packages slo needs, when missing (as root, or through sudo). The one
 # place that runs apt-get: scripts/test.sh and stack/demo.sh call it.
 #   scripts/install-deps.sh demo   prometheus, prometheus-alertmanager, python3-venv
-#   scripts/install-deps.sh test   the same, plus promtool, amtool, docker-compose, npm and tmux
+#   scripts/install-deps.sh test   the same, plus promtool, amtool, docker-compose, npm, tmux
+#                                  and chromium
 set -euo pipefail
 
 mode=${1:-test}
@@ -22,6 +23,8 @@ if [[ $mode == test ]]; then
   command -v npm >/dev/null || need+=(npm)
   # The terminal tests drive slo in tmux: a real terminal for the progress line and --watch.
   command -v tmux >/dev/null || need+=(tmux)
+  # The HTML report test screenshots the page with a headless chromium.
+  command -v chromium >/dev/null || need+=(chromium)
 fi
 
 sudo=""

@@ -195,8 +195,13 @@ fn open_creating_dirs(path: &Path) -> Result<Destination, Error> {
 /// Prints what could be evaluated on stdout, and warnings and failures on stderr. A reader
 /// gone from stdout ends it quietly with exit 0.
 fn report(specs: &[Spec], settings: &settings::Report) -> Result<Outcome, Error> {
+    // `--output` is opened first, so a path that cannot be written fails before any query.
+    let out = match &settings.output {
+        Some(path) => Destination::open(path)?,
+        None => Destination::Stdout,
+    };
     let evaluation = &settings.evaluation;
-    if let (Some(interval), ReportFormat::Table { color }) = (settings.watch, settings.format) {
+    if let (Some(interval), ReportFormat::Table { color, .. }) = (settings.watch, settings.format) {
         return crate::watch::run(specs, evaluation, interval, color);
     }
     let report = evaluate(specs, evaluation)?;
@@ -205,11 +210,18 @@ fn report(specs: &[Spec], settings: &settings::Report) -> Result<Outcome, Error>
     // mistake for a result.
     if report.rows().next().is_some() {
         let text = match settings.format {
-            ReportFormat::Table { color } => report_output::table::render(&report, color),
+            ReportFormat::Table { color, unicode } => {
+                report_output::table::render(&report, color, unicode)
+            }
             ReportFormat::Json => report_output::json::render(&report),
             ReportFormat::Markdown => report_output::markdown::render(&report),
+            ReportFormat::Html => {
+                let services: Vec<&str> = specs.iter().map(|s| s.service.as_str()).collect();
+                let services = services.join(", ");
+                report_output::html::render(&report, &services, evaluation.options.warn_below)
+            }
         };
-        if Destination::Stdout.finish(&text)? == Written::ReaderGone {
+        if out.finish(&text)? == Written::ReaderGone {
             return Ok(Outcome::Success);
         }
     }

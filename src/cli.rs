@@ -213,6 +213,22 @@ pub struct EvaluationArgs {
     /// Make an SLO an error when Prometheus warns about an answer (e.g. a partial response).
     #[arg(long)]
     pub fail_on_warnings: bool,
+    /// Calendar SLOs (`window: month`...): the period holding --at, up to it, or the whole
+    /// previous period.
+    #[arg(long, value_enum, default_value = "current")]
+    pub period: PeriodArg,
+    /// Also ask for each SLO's budget remaining across its window (a burn-down).
+    #[arg(long)]
+    pub history: bool,
+    /// The spacing of the history's points [default: 30 to 60 points per window].
+    #[arg(long, value_name = "DURATION", requires = "history", value_parser = Checked(flags::step))]
+    pub step: Option<Window>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PeriodArg {
+    Current,
+    Previous,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -220,6 +236,8 @@ pub enum ReportFormat {
     Table,
     Json,
     Markdown,
+    /// One self-contained page with a burn-down chart per SLO (implies --history).
+    Html,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -238,6 +256,9 @@ pub struct ReportArgs {
         value_parser = Checked(flags::watch)
     )]
     pub watch: Option<Window>,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -376,6 +376,7 @@ mod tests {
             description: None,
             objective: Objective::from_percent(99.5),
             window: w(window),
+            calendar: None,
             labels: Labels::new(),
             sli: Sli::Raw(RawSli {
                 error_ratio: "x".into(),
@@ -410,6 +411,8 @@ mod tests {
                 Some(r) if r <= 0.0 => Status::Exhausted,
                 Some(_) => Status::Ok,
             },
+            period: None,
+            history: None,
         }
     }
 

@@ -15,10 +15,12 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod app;
+pub mod calendar;
 pub mod cli;
 pub mod dashboard;
 pub mod error;
 pub mod gate;
+pub mod history;
 pub mod interface;
 pub mod lint;
 pub mod live;

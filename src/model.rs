@@ -47,7 +47,11 @@ pub struct Slo {
     pub name: String,
     pub description: Option<String>,
     pub objective: Objective,
+    /// The rolling compliance window; for a calendar SLO, its period's nominal length (7d,
+    /// 30d, 90d), which alert factors and the rules' window-long ratio use.
     pub window: Window,
+    /// For `window: week|month|quarter`: the budget resets at the start of each period.
+    pub calendar: Option<Calendar>,
     /// Top-level labels with the SLO's own merged over them.
     pub labels: Labels,
     pub sli: Sli,
@@ -97,6 +101,9 @@ impl Window {
     pub const fn from_secs(secs: u64) -> Self {
         Self(Duration::from_secs(secs))
     }
+    pub const fn from_millis(millis: u64) -> Self {
+        Self(Duration::from_millis(millis))
+    }
     /// Parses with Prometheus' duration grammar (`30d`, `1h30m`).
     pub fn parse(text: &str) -> Result<Self, String> {
         promql_parser::util::parse_duration(text)
@@ -144,6 +151,53 @@ impl fmt::Display for Window {
             }
         }
         Ok(())
+    }
+}
+
+/// A calendar compliance period: the budget resets at its start, in `timezone`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calendar {
+    pub period: Period,
+    pub timezone: jiff::tz::TimeZone,
+}
+
+impl Calendar {
+    /// The IANA name of the time zone (`UTC`, `Europe/Berlin`).
+    pub fn timezone_name(&self) -> &str {
+        self.timezone.iana_name().unwrap_or("UTC")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// ISO week: from Monday 00:00.
+    Week,
+    Month,
+    Quarter,
+}
+
+impl Period {
+    pub const ALL: [Period; 3] = [Period::Week, Period::Month, Period::Quarter];
+
+    /// The word in the spec and in the `slo_calendar` label.
+    pub fn name(self) -> &'static str {
+        match self {
+            Period::Week => "week",
+            Period::Month => "month",
+            Period::Quarter => "quarter",
+        }
+    }
+    /// The length used where a fixed one is needed (alert factors, the rolling recorded
+    /// ratio): 7d, 30d, 90d.
+    pub fn nominal(self) -> Window {
+        Window::from_secs(
+            86_400
+                * match self {
+                    Period::Week => 7,
+                    Period::Month => 30,
+                    Period::Quarter => 90,
+                },
+        )
     }
 }
 

@@ -1,4 +1,4 @@
-//! A client for Prometheus' instant-query API, and anything serving it (Mimir, Cortex, Thanos).
+//! A client for Prometheus' instant- and range-query API, and anything serving it (Mimir, Cortex, Thanos).
 //!
 //! Failures come back as a kind and a one-line message for the caller to attach to the SLO and
 //! query they belong to. Secrets (bearer token, basic-auth password, header values,
@@ -40,11 +40,21 @@ pub struct Sample {
     pub value: f64,
 }
 
+/// One series of a range query's answer, its points `(Unix seconds, value)` oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub labels: Labels,
+    pub points: Vec<(f64, f64)>,
+}
+
 /// A successful answer. Values are finite or NaN: what NaN means depends on the query (no
 /// traffic in a ratio, a broken counter in a count), so the caller decides.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Answer {
+    /// An instant query's vector.
     pub samples: Vec<Sample>,
+    /// A range query's matrix.
+    pub series: Vec<Series>,
     /// Prometheus' `warnings` (e.g. a partial response), clipped, at most a few.
     pub warnings: Vec<String>,
     /// Prometheus' `infos`, clipped, at most a few.
@@ -163,6 +173,22 @@ impl Client {
     /// Runs `promql` as an instant query at `at` (Unix seconds). At most `--concurrency`
     /// queries are in flight at once; connection resets and 5xx answers are retried.
     pub async fn query(&self, promql: &str, at: f64) -> Result<Answer, QueryError> {
+        self.send(promql, When::Instant(at)).await
+    }
+
+    /// Runs `promql` as a range query at every `step` from `start` to `end` (Unix seconds),
+    /// as [`Client::query`] does; the answer's `series` hold the points.
+    pub async fn query_range(
+        &self,
+        promql: &str,
+        start: f64,
+        end: f64,
+        step: Window,
+    ) -> Result<Answer, QueryError> {
+        self.send(promql, When::Range { start, end, step }).await
+    }
+
+    async fn send(&self, promql: &str, when: When) -> Result<Answer, QueryError> {
         let _permit = self
             .in_flight
             .acquire()
@@ -174,7 +200,7 @@ impl Client {
             if let Some(error) = self.unreachable.get() {
                 return Err(error.clone());
             }
-            match self.attempt(promql, at).await {
+            match self.attempt(promql, when).await {
                 Ok(answer) => return Ok(answer),
                 Err(Failure::Transient(_)) if attempt < ATTEMPTS => {
                     tokio::time::sleep(backoff).await;
@@ -193,13 +219,27 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, promql: &str, at: f64) -> Result<Answer, Failure> {
-        let time = at.to_string();
+    async fn attempt(&self, promql: &str, when: When) -> Result<Answer, Failure> {
+        let mut form = vec![("query", promql.to_string())];
+        let url = match when {
+            When::Instant(at) => {
+                form.push(("time", at.to_string()));
+                self.query_url.clone()
+            }
+            When::Range { start, end, step } => {
+                form.extend([
+                    ("start", start.to_string()),
+                    ("end", end.to_string()),
+                    ("step", step.duration().as_secs_f64().to_string()),
+                ]);
+                range_url(&self.query_url)
+            }
+        };
         let request = self
             .http
-            .post(self.query_url.clone())
+            .post(url)
             .timeout(self.timeout.duration())
-            .form(&[("query", promql), ("time", time.as_str())]);
+            .form(&form);
         let request = match &*self.auth {
             Auth::None => request,
             Auth::Bearer(token) => request.bearer_auth(token),
@@ -228,7 +268,14 @@ impl Client {
             bytes: 0,
         };
         let body = self.read_body(&mut response, &mut held).await?;
-        interpret(status, &body, self.limits.max_series, &self.shown_url)
+        let range = matches!(when, When::Range { .. });
+        interpret(
+            status,
+            &body,
+            self.limits.max_series,
+            &self.shown_url,
+            range,
+        )
     }
 
     /// The body, read as it streams in, within `--max-response-bytes` for all the bodies
@@ -300,6 +347,13 @@ impl Client {
     }
 }
 
+/// When a query is evaluated: at one instant, or at every step over a range.
+#[derive(Debug, Clone, Copy)]
+enum When {
+    Instant(f64),
+    Range { start: f64, end: f64, step: Window },
+}
+
 /// One body's share of the bytes all bodies hold at once; given back when dropped.
 struct Held<'a> {
     buffered: &'a AtomicU64,
@@ -356,6 +410,13 @@ fn query_url(base: &reqwest::Url) -> reqwest::Url {
     url.set_path(&path);
     url.set_query(None);
     url.set_fragment(None);
+    url
+}
+
+/// `<base>/api/v1/query_range`, beside [`query_url`].
+fn range_url(query_url: &reqwest::Url) -> reqwest::Url {
+    let mut url = query_url.clone();
+    url.set_path(&format!("{}_range", query_url.path()));
     url
 }
 
@@ -454,6 +515,13 @@ impl<'de> Deserialize<'de> for ArrayLength {
 }
 
 #[derive(Deserialize)]
+struct MatrixSeries {
+    #[serde(default)]
+    metric: Labels,
+    values: Vec<(f64, String)>,
+}
+
+#[derive(Deserialize)]
 struct VectorSample {
     #[serde(default)]
     metric: Labels,
@@ -467,6 +535,7 @@ fn interpret(
     body: &[u8],
     max_series: usize,
     shown_url: &str,
+    range: bool,
 ) -> Result<Answer, Failure> {
     let http_failure = |kind: QueryErrorKind, detail: String| {
         let error = QueryError::new(
@@ -502,19 +571,41 @@ fn interpret(
             let data = api.data.ok_or_else(|| {
                 decode_failure("the answer has status `success` but no `data`".into())
             })?;
-            let samples = match data.result_type.as_str() {
-                "vector" if data.result.0 > max_series => {
-                    return Err(Failure::Final(QueryError::new(
-                        QueryErrorKind::Unusable,
-                        format!(
-                            "the query returned {} series, more than --max-series {max_series}; \
-                             aggregate it, or raise the limit",
-                            data.result.0
-                        ),
+            // A scalar's result is `[time, value]`, not series.
+            let is_series = matches!(data.result_type.as_str(), "vector" | "matrix");
+            if is_series && data.result.0 > max_series {
+                return Err(Failure::Final(QueryError::new(
+                    QueryErrorKind::Unusable,
+                    format!(
+                        "the query returned {} series, more than --max-series {max_series}; \
+                         aggregate it, or raise the limit",
+                        data.result.0
+                    ),
+                )));
+            }
+            let notes = |answer: Answer| Answer {
+                warnings: notes(api.warnings, "warning"),
+                infos: notes(api.infos, "info"),
+                ..answer
+            };
+            if range {
+                if data.result_type != "matrix" {
+                    return Err(decode_failure(format!(
+                        "the range query returned a {}, expected a matrix",
+                        clip(&data.result_type)
                     )));
                 }
-                "vector" => read_result::<Vec<VectorSample>>(body, |raw| raw),
-                "scalar" => read_result::<(f64, String)>(body, |value| {
+                let series = read_result::<Vec<MatrixSeries>, _>(body, |raw| raw)
+                    .and_then(|raw| raw.into_iter().map(matrix_series).collect())
+                    .map_err(decode_failure)?;
+                return Ok(notes(Answer {
+                    series,
+                    ..Answer::default()
+                }));
+            }
+            let samples = match data.result_type.as_str() {
+                "vector" => read_result::<Vec<VectorSample>, _>(body, |raw| raw),
+                "scalar" => read_result::<(f64, String), _>(body, |value| {
                     vec![VectorSample {
                         metric: Labels::new(),
                         value,
@@ -527,11 +618,10 @@ fn interpret(
             }
             .and_then(samples)
             .map_err(decode_failure)?;
-            Ok(Answer {
+            Ok(notes(Answer {
                 samples,
-                warnings: notes(api.warnings, "warning"),
-                infos: notes(api.infos, "info"),
-            })
+                ..Answer::default()
+            }))
         }
         Ok(api) => Err(decode_failure(format!(
             "{shown_url} answered with status `{}`, expected `success`",
@@ -545,11 +635,11 @@ fn interpret(
     }
 }
 
-/// `data.result` of a successful answer as `R`, turned into samples by `into_samples`.
-fn read_result<R: serde::de::DeserializeOwned>(
+/// `data.result` of a successful answer as `R`, turned into what is kept by `into_samples`.
+fn read_result<R: serde::de::DeserializeOwned, T>(
     body: &[u8],
-    into_samples: impl FnOnce(R) -> Vec<VectorSample>,
-) -> Result<Vec<VectorSample>, String> {
+    into_samples: impl FnOnce(R) -> T,
+) -> Result<T, String> {
     serde_json::from_slice::<ResultOnly<R>>(body)
         .map(|r| into_samples(r.data.result))
         .map_err(|e| {
@@ -564,26 +654,41 @@ fn read_result<R: serde::de::DeserializeOwned>(
 fn samples(raw: Vec<VectorSample>) -> Result<Vec<Sample>, String> {
     raw.into_iter()
         .map(|sample| {
-            let text = &sample.value.1;
-            let value: f64 = text.parse().map_err(|_| {
-                format!(
-                    "the sample value `{}` is not a number",
-                    excerpt(text.as_bytes())
-                )
-            })?;
-            if value.is_infinite() {
-                return Err(format!(
-                    "the query returned {} for {}; a count or ratio must be finite",
-                    clip(text),
-                    series_text(&sample.metric)
-                ));
-            }
             Ok(Sample {
+                value: sample_value(&sample.value.1, &sample.metric)?,
                 labels: sample.metric,
-                value,
             })
         })
         .collect()
+}
+
+fn matrix_series(raw: MatrixSeries) -> Result<Series, String> {
+    let points = raw
+        .values
+        .iter()
+        .map(|(t, text)| Ok((*t, sample_value(text, &raw.metric)?)))
+        .collect::<Result<_, String>>()?;
+    Ok(Series {
+        labels: raw.metric,
+        points,
+    })
+}
+
+fn sample_value(text: &str, labels: &Labels) -> Result<f64, String> {
+    let value: f64 = text.parse().map_err(|_| {
+        format!(
+            "the sample value `{}` is not a number",
+            excerpt(text.as_bytes())
+        )
+    })?;
+    if value.is_infinite() {
+        return Err(format!(
+            "the query returned {} for {}; a count or ratio must be finite",
+            clip(text),
+            series_text(labels)
+        ));
+    }
+    Ok(value)
 }
 
 /// Warnings or infos as they are echoed: each clipped, at most [`ECHOED_NOTES`] of them, then
@@ -611,7 +716,7 @@ mod tests {
 
     fn answer_of(status: u16, json: &str, max_series: usize) -> Result<Answer, Failure> {
         let status = StatusCode::from_u16(status).unwrap();
-        interpret(status, json.as_bytes(), max_series, URL)
+        interpret(status, json.as_bytes(), max_series, URL, false)
     }
 
     fn answer(json: &str) -> Result<Answer, String> {
@@ -651,6 +756,19 @@ mod tests {
             answer(r#"{"status":"success","data":{"resultType":"scalar","result":[1,"0.25"]}}"#)
                 .unwrap();
         assert_eq!(s.samples[0].value, 0.25);
+    }
+
+    #[test]
+    fn a_range_query_answers_a_matrix_and_nothing_else() {
+        let matrix = r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"b"},"values":[[1,"0.5"],[2,"NaN"]]}]}}"#;
+        let Ok(answer) = interpret(StatusCode::OK, matrix.as_bytes(), 10, URL, true) else {
+            panic!("a matrix is a range query's answer");
+        };
+        assert_eq!(answer.series[0].labels["a"], "b");
+        assert_eq!(answer.series[0].points[0], (1.0, 0.5));
+        assert!(answer.series[0].points[1].1.is_nan());
+        let vector = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
+        assert!(interpret(StatusCode::OK, vector.as_bytes(), 10, URL, true).is_err());
     }
 
     #[test]

@@ -108,12 +108,17 @@ impl LabelStyle {
     }
 }
 
+/// The label naming the calendar period (`month`) of a calendar SLO's window-long series,
+/// whose `slo_window` is the period's nominal length, in every style.
+pub const CALENDAR_LABEL: &str = "slo_calendar";
+
 /// True for the labels `slo` sets on generated series in any style, which a spec may not set.
 pub fn is_reserved_label(name: &str) -> bool {
-    [LabelStyle::Native, LabelStyle::Sloth].iter().any(|s| {
-        [s.service_label(), s.slo_label(), s.window_label()].contains(&name)
-            || s.id_label() == Some(name)
-    })
+    name == CALENDAR_LABEL
+        || [LabelStyle::Native, LabelStyle::Sloth].iter().any(|s| {
+            [s.service_label(), s.slo_label(), s.window_label()].contains(&name)
+                || s.id_label() == Some(name)
+        })
 }
 
 /// True for the labels `slo` sets on generated alerts in any style: the severity labels.
@@ -171,10 +176,11 @@ fn good_events(sli: &Sli, q: &EventQueries) -> String {
     }
 }
 
-/// The traffic-weighted error ratio over `window` from the recorded 5m event rates: every
-/// rate sample spans the same 5m, so the sums weigh each instant by its traffic, and the
-/// query reads one recorded series per group instead of every raw series.
-pub fn recorded_events_ratio_query(selector: &str, window: Window) -> String {
+/// The traffic-weighted error ratio over `window` (a [`Window`], or Grafana's `$__range`)
+/// from the recorded 5m event rates: every rate sample spans the same 5m, so the sums weigh
+/// each instant by its traffic, and the query reads one recorded series per group instead of
+/// every raw series.
+pub fn recorded_events_ratio_query(selector: &str, window: impl std::fmt::Display) -> String {
     format!(
         "sum_over_time({BAD_EVENTS_RATE_RECORD}{selector}[{window}])\n/\nsum_over_time({TOTAL_EVENTS_RATE_RECORD}{selector}[{window}])"
     )

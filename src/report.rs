@@ -25,7 +25,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::{PeriodChoice, PeriodStatus, Timing};
 use crate::error::Error;
+use crate::history::HistoryRequest;
 use crate::interface::report::QueryErrorKind;
 use crate::model::{Labels, Sli, Slo, Spec, Window, measured_windows};
 use crate::prometheus::{Answer, Client, QueryError, Sample, series_text};
@@ -96,6 +98,11 @@ pub struct SloStatus {
     /// were no events in that window.
     pub burn_rates: BTreeMap<Window, Option<f64>>,
     pub status: Status,
+    /// For a calendar SLO: the period evaluated, whose part up to the evaluation instant is
+    /// what `sli`, `budget_remaining` and the burn rate over `window` are measured over.
+    pub period: Option<PeriodStatus>,
+    /// Budget remaining across the window, with `--history`; `None` without it.
+    pub history: Option<crate::history::Points>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -142,6 +149,10 @@ pub struct EvaluationOptions {
     pub deadline: Option<Window>,
     /// Whether a warning from Prometheus (e.g. a partial response) makes the SLO an error.
     pub fail_on_warnings: bool,
+    /// Which period calendar SLOs are evaluated over (`--period`).
+    pub period: PeriodChoice,
+    /// `--history`: also ask for each row's budget across the window.
+    pub history: Option<HistoryRequest>,
 }
 
 impl EvaluationOptions {
@@ -246,8 +257,31 @@ pub enum Measured {
     },
 }
 
-/// Evaluates the selected SLOs of `spec` at `options.at`. Every query runs at that instant,
-/// concurrently within the client's limit; a query shared by two SLOs runs once.
+/// A query and the instant it runs at (Unix milliseconds): `options.at`, except for calendar
+/// SLOs under `--period previous`, which run at their previous period's end.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Asked {
+    at_millis: i64,
+    query: String,
+}
+
+impl Asked {
+    fn new(at: f64, query: &str) -> Self {
+        Asked {
+            at_millis: (at * 1000.0).round() as i64,
+            query: query.to_string(),
+        }
+    }
+    fn at(&self) -> f64 {
+        self.at_millis as f64 / 1000.0
+    }
+}
+
+type Answers = HashMap<Asked, Result<Answer, QueryError>>;
+
+/// Evaluates the selected SLOs of `spec` at `options.at`. Every query runs at that instant
+/// (see [`Asked`]), concurrently within the client's limit; a query shared by two SLOs runs
+/// once.
 pub async fn evaluate(client: &Client, spec: &Spec, options: &EvaluationOptions) -> Report {
     evaluate_observed(client, spec, options, &Unobserved).await
 }
@@ -260,19 +294,17 @@ pub async fn evaluate_observed(
     observer: &dyn Observer,
 ) -> Report {
     let selected = options.selected(spec);
+    let timings: Vec<Result<Timing, String>> = selected
+        .iter()
+        .map(|slo| Timing::new(slo, options.at, options.period))
+        .collect();
     let plans: Vec<BTreeMap<Window, Plan>> = selected
         .iter()
-        .map(|slo| {
-            measured_windows(slo.window)
-                .into_iter()
-                .map(|w| (w, Plan::new(&slo.sli, w)))
-                .collect()
+        .zip(&timings)
+        .map(|(slo, timing)| match timing {
+            Ok(timing) => plan(slo, timing),
+            Err(_) => BTreeMap::new(),
         })
-        .collect();
-    let distinct: BTreeSet<String> = plans
-        .iter()
-        .flat_map(|p| p.values().flat_map(Plan::queries))
-        .map(str::to_string)
         .collect();
     observer.planned(
         plans
@@ -285,45 +317,99 @@ pub async fn evaluate_observed(
             })
             .collect(),
     );
-    let answers = run_all(client, distinct, options, observer).await;
-    let warnings = echoed_notes(&selected, &plans, &answers);
-    let slos = selected
+    let distinct: BTreeSet<Asked> = timings
         .iter()
         .zip(&plans)
-        .map(|(slo, plan)| {
-            let outcome = measurements(slo, plan, &answers, options.fail_on_warnings)
-                .and_then(|m| assess(&spec.service, slo, &m, options.warn_below));
+        .filter_map(|(timing, plan)| Some((timing.as_ref().ok()?.at, plan)))
+        .flat_map(|(at, p)| {
+            p.values()
+                .flat_map(Plan::queries)
+                .map(move |q| Asked::new(at, q))
+        })
+        .collect();
+    let answers = run_all(client, distinct, options, observer).await;
+    let warnings = echoed_notes(&selected, &timings, &plans, &answers);
+    let slos = selected
+        .iter()
+        .zip(timings)
+        .zip(&plans)
+        .map(|((slo, timing), plan)| {
+            let outcome = timing
+                .map_err(|message| evaluation_error(slo, "", QueryErrorKind::Unusable, message))
+                .and_then(|timing| {
+                    let measured =
+                        measurements(slo, timing.at, plan, &answers, options.fail_on_warnings)?;
+                    let rows = assess(&spec.service, slo, &measured, options.warn_below)?;
+                    Ok(with_period(rows, slo, &timing))
+                });
             SloEvaluation {
                 slo: slo.name.clone(),
                 outcome,
             }
         })
         .collect();
-    Report {
+    let mut report = Report {
         evaluated_at: options.at,
         slos,
         warnings,
+    };
+    if let Some(request) = options.history {
+        crate::history::add_to(&mut report, client, spec, options, request).await;
     }
+    report
+}
+
+/// The queries of one SLO by window: each burn-rate window, and the compliance window
+/// (keyed by the SLO's window) over the range `timing` gives it.
+fn plan(slo: &Slo, timing: &Timing) -> BTreeMap<Window, Plan> {
+    measured_windows(slo.window)
+        .into_iter()
+        .map(|w| {
+            let range = if w == slo.window { timing.range } else { w };
+            (w, Plan::new(&slo.sli, range))
+        })
+        .collect()
+}
+
+/// The rows with the calendar period they were measured over, if any.
+fn with_period(rows: Vec<SloStatus>, slo: &Slo, timing: &Timing) -> Vec<SloStatus> {
+    let (Some(span), Some(calendar)) = (timing.period, &slo.calendar) else {
+        return rows;
+    };
+    rows.into_iter()
+        .map(|row| SloStatus {
+            period: Some(PeriodStatus::new(
+                calendar,
+                span,
+                timing.at,
+                row.budget_remaining,
+            )),
+            ..row
+        })
+        .collect()
 }
 
 /// Each query's warnings and infos, once per query however many SLOs share it, naming them.
 fn echoed_notes(
     selected: &[&Slo],
+    timings: &[Result<Timing, String>],
     plans: &[BTreeMap<Window, Plan>],
-    answers: &HashMap<String, Result<Answer, QueryError>>,
+    answers: &Answers,
 ) -> Vec<String> {
-    let mut users: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (slo, plan) in selected.iter().zip(plans) {
+    let mut users: BTreeMap<Asked, Vec<&str>> = BTreeMap::new();
+    for ((slo, timing), plan) in selected.iter().zip(timings).zip(plans) {
+        let Ok(timing) = timing else { continue };
         for query in plan.values().flat_map(Plan::queries) {
-            let names = users.entry(query).or_default();
+            let names = users.entry(Asked::new(timing.at, query)).or_default();
             if !names.contains(&slo.name.as_str()) {
                 names.push(&slo.name);
             }
         }
     }
     let mut notes = Vec::new();
-    for (query, names) in users {
-        if let Some(Ok(answer)) = answers.get(query) {
+    for (asked, names) in users {
+        let query = &asked.query;
+        if let Some(Ok(answer)) = answers.get(&asked) {
             let names = names.join(", ");
             let infos = answer.infos.iter().map(|i| format!("info: {i}"));
             notes.extend(
@@ -339,43 +425,41 @@ fn echoed_notes(
     notes
 }
 
-/// Every query's answer, all at `options.at`; those unanswered at the deadline fail.
+/// Every query's answer, each at its instant; those unanswered at the deadline fail.
 async fn run_all(
     client: &Client,
-    queries: BTreeSet<String>,
+    queries: BTreeSet<Asked>,
     options: &EvaluationOptions,
     observer: &dyn Observer,
-) -> HashMap<String, Result<Answer, QueryError>> {
-    let at = options.at;
+) -> Answers {
     let deadline = options
         .deadline
         .map(|d| (d, tokio::time::Instant::now() + d.duration()));
     let mut tasks = tokio::task::JoinSet::new();
-    for query in queries {
+    for asked in queries {
         let client = client.clone();
         tasks.spawn(async move {
+            let (query, at) = (&asked.query, asked.at());
             let answer = match deadline {
-                None => client.query(&query, at).await,
-                Some((limit, instant)) => {
-                    tokio::time::timeout_at(instant, client.query(&query, at))
-                        .await
-                        .unwrap_or_else(|_| {
-                            Err(QueryError::new(
-                                QueryErrorKind::Timeout,
-                                format!("not answered within --deadline {limit}"),
-                            ))
-                        })
-                }
+                None => client.query(query, at).await,
+                Some((limit, instant)) => tokio::time::timeout_at(instant, client.query(query, at))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(QueryError::new(
+                            QueryErrorKind::Timeout,
+                            format!("not answered within --deadline {limit}"),
+                        ))
+                    }),
             };
-            (query, answer)
+            (asked, answer)
         });
     }
     let mut answers = HashMap::new();
     while let Some(joined) = tasks.join_next().await {
         // A task that panicked leaves its query without an answer, reported as such below.
-        if let Ok((query, answer)) = joined {
-            observer.answered(&query);
-            answers.insert(query, answer);
+        if let Ok((asked, answer)) = joined {
+            observer.answered(&asked.query);
+            answers.insert(asked, answer);
         }
     }
     answers
@@ -385,12 +469,13 @@ async fn run_all(
 /// `fail_on_warnings`).
 fn measurements(
     slo: &Slo,
+    at: f64,
     plan: &BTreeMap<Window, Plan>,
-    answers: &HashMap<String, Result<Answer, QueryError>>,
+    answers: &Answers,
     fail_on_warnings: bool,
 ) -> Result<BTreeMap<Window, Measured>, EvaluationError> {
     let samples = |query: &str| -> Result<Vec<Sample>, EvaluationError> {
-        match answers.get(query) {
+        match answers.get(&Asked::new(at, query)) {
             Some(Ok(answer)) if fail_on_warnings && !answer.warnings.is_empty() => {
                 Err(evaluation_error(
                     slo,
@@ -510,6 +595,8 @@ pub fn assess(
                 events: here.and_then(|o| o.events),
                 burn_rates,
                 status: status(budget_remaining, warn_below),
+                period: None,
+                history: None,
             }
         })
         .collect())

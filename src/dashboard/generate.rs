@@ -3,7 +3,10 @@
 //! Queries read recorded series only (cheap on a 30-day range) and select them with the
 //! labels the rules write in the same [`LabelStyle`].
 
-use crate::model::{BURN_RATE_WINDOWS, Severity, Sli, Slo, Spec, Window, burn_rate_alerts};
+use crate::model::{
+    BURN_RATE_WINDOWS, Period, Severity, Sli, Slo, Spec, WINDOW_PLACEHOLDER, Window,
+    burn_rate_alerts,
+};
 use crate::promql::{self, LabelStyle};
 
 use super::grafana::{
@@ -122,6 +125,19 @@ fn fnv1a(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811c_9dc5, |hash, b| {
         (hash ^ u32::from(*b)).wrapping_mul(0x0100_0193)
     })
+}
+
+/// Grafana's variable for the panel's time range, which a calendar range makes the period
+/// so far.
+const GRAFANA_RANGE: &str = "$__range";
+
+/// Grafana's relative time for the period so far (`now/M`: this month so far).
+fn grafana_calendar_range(period: Period) -> &'static str {
+    match period {
+        Period::Week => "now/w",
+        Period::Month => "now/M",
+        Period::Quarter => "now/Q",
+    }
 }
 
 /// A window as a Grafana relative time (`30d`, `36h`): one unit, as Grafana accepts no mixes.
@@ -291,6 +307,7 @@ fn time_series(
             },
         }),
         targets,
+        time_from: None,
         title: title.to_string(),
         r#type: PanelType::TimeSeries,
     }))
@@ -422,13 +439,41 @@ impl<'a> SloPanels<'a> {
 
     /// One stat: SLI over the window against the objective, budget left, firing alerts. A
     /// grouped SLO shows its worst group.
+    ///
+    /// A calendar SLO's stat covers the period so far: the panel's time range is Grafana's
+    /// calendar range (`now/M`) and the queries run over `$__range`.
     fn overview(&self) -> Panel {
         let window = self.slo.window;
-        let worst_ratio = format!(
-            "max({}{})",
+        let rolling_ratio = format!(
+            "{}{}",
             promql::error_ratio_record(window),
             self.slo_selector()
         );
+        let (worst_ratio, least_budget, sli_name, time_from) = match &self.slo.calendar {
+            None => (
+                format!("max({rolling_ratio})"),
+                format!(
+                    "min({}{})",
+                    promql::PERIOD_BUDGET_REMAINING_RECORD,
+                    self.slo_selector()
+                ),
+                format!("SLI {window}"),
+                None,
+            ),
+            Some(calendar) => {
+                let period_ratio = match &self.slo.sli {
+                    Sli::Raw(raw) => raw.error_ratio.replace(WINDOW_PLACEHOLDER, GRAFANA_RANGE),
+                    _ => promql::recorded_events_ratio_query(&self.slo_selector(), GRAFANA_RANGE),
+                };
+                let worst = format!("max({period_ratio})");
+                (
+                    worst.clone(),
+                    format!("1 - {worst} / {}", self.budget()),
+                    format!("SLI this {}", calendar.period.name()),
+                    Some(grafana_calendar_range(calendar.period)),
+                )
+            }
+        };
         let mut alerts = vec![
             format!(
                 "alertname=~\"{}|{}\"",
@@ -438,13 +483,8 @@ impl<'a> SloPanels<'a> {
             "alertstate=\"firing\"".to_string(),
         ];
         alerts.extend(self.style.slo_matchers(self.service, self.slo));
-        let least_budget = format!(
-            "min({}{})",
-            promql::PERIOD_BUDGET_REMAINING_RECORD,
-            self.slo_selector()
-        );
         let queries = [
-            (format!("1 - {worst_ratio}"), format!("SLI {window}")),
+            (format!("1 - {worst_ratio}"), sli_name),
             (least_budget, "budget left".to_string()),
             (
                 format!("count(ALERTS{{{}}}) or vector(0)", alerts.join(",")),
@@ -501,6 +541,7 @@ impl<'a> SloPanels<'a> {
                 text_mode: "value_and_name",
             }),
             targets: targets(&queries, true),
+            time_from,
             title: self.slo.name.clone(),
             r#type: PanelType::Stat,
         }))
@@ -669,6 +710,23 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(uid("demo-api"), "slo-demo-api");
         assert_eq!(uid("queue.worker"), "slo-queue-worker-cd9b763f");
+    }
+
+    #[test]
+    fn a_calendar_slos_overview_covers_the_period_so_far() {
+        let spec = crate::spec::parse(
+            "version: 1\nservice: s\nslos:\n  - name: q\n    objective: 99\n    window: quarter\n    \
+             sli: {ratio: {errors: 'a{s=\"5\"}', total: a}}\n",
+            "test.yaml",
+        )
+        .unwrap();
+        let json = serde_json::to_value(dashboard(&spec, LabelStyle::Native)).unwrap();
+        let overview = &json["panels"][1];
+        assert_eq!(overview["type"], "stat", "{overview:#}");
+        assert_eq!(overview["timeFrom"], "now/Q");
+        let sli = overview["targets"][0]["expr"].as_str().unwrap();
+        assert!(sli.contains("[$__range]"), "{sli}");
+        assert_eq!(overview["targets"][0]["legendFormat"], "SLI this quarter");
     }
 
     #[test]

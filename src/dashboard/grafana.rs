@@ -112,6 +112,9 @@ pub struct DataPanel {
     pub id: usize,
     pub options: PanelOptions,
     pub targets: Vec<Target>,
+    /// Grafana's relative time override, e.g. `now/M` (this month so far).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_from: Option<&'static str>,
     pub title: String,
     pub r#type: PanelType,
 }

@@ -44,6 +44,31 @@ pub struct Row {
     /// By window, shortest first.
     pub burn_rates: BTreeMap<WindowText, Option<f64>>,
     pub status: Status,
+    /// Only for calendar SLOs (`window: month`...), whose `window` is the nominal length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<Period>,
+    /// With `--history`: `[Unix seconds, budget remaining]`, oldest first, evenly spaced,
+    /// ending at the evaluation instant; no point where the window had no events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<(f64, f64)>>,
+}
+
+/// The calendar period a row was measured over: from `start` to the evaluation instant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Period {
+    /// `week`, `month` or `quarter`.
+    pub calendar: String,
+    /// IANA name, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    /// RFC 3339.
+    pub start: String,
+    /// RFC 3339; the end is not part of the period.
+    pub end: String,
+    /// Fraction of the period gone by at the evaluation instant, 0 to 1.
+    pub elapsed: f64,
+    /// The budget left at the period's end if the rest of it burns at the period-to-date
+    /// rate.
+    pub projected_budget_remaining: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -29,11 +29,14 @@ fn summary(slo: &Slo) -> String {
         Sli::Latency(l) => format!("latency at or under {}s", promql::number(l.threshold)),
         Sli::Raw(_) => "raw error-ratio query".to_string(),
     };
+    let window = match &slo.calendar {
+        Some(c) => format!("each {} ({})", c.period.name(), c.timezone_name()),
+        None => slo.window.to_string(),
+    };
     let mut line = format!(
-        "{}: {}% over {}, {kind}",
+        "{}: {}% over {window}, {kind}",
         slo.name,
         promql::number(slo.objective.percent()),
-        slo.window
     );
     let group_by = slo.sli.group_by();
     if !group_by.is_empty() {

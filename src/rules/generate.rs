@@ -104,8 +104,19 @@ impl<'a> SloContext<'a> {
         }
     }
 
-    fn window_label(&self, window: Window) -> [(&str, String); 1] {
-        [(self.style.window_label(), window.to_string())]
+    /// The window label; on a calendar SLO's window-long series, also the period it
+    /// stands for: the rule measures the rolling nominal length (`30d` for a month).
+    fn window_labels(&self, window: Window) -> Vec<(&str, String)> {
+        let mut labels = vec![(self.style.window_label(), window.to_string())];
+        if let Some(calendar) = self
+            .slo
+            .calendar
+            .as_ref()
+            .filter(|_| window == self.slo.window)
+        {
+            labels.push((promql::CALENDAR_LABEL, calendar.period.name().to_string()));
+        }
+        labels
     }
 }
 
@@ -125,7 +136,7 @@ fn sli_group(context: &SloContext) -> RuleGroup {
             rules.push(context.record(
                 promql::error_ratio_record(window),
                 promql::error_ratio_query(sli, window),
-                &context.window_label(window),
+                &context.window_labels(window),
             ));
         }
     }
@@ -149,7 +160,7 @@ fn long_window_group(context: &SloContext) -> RuleGroup {
         context.record(
             promql::error_ratio_record(window),
             ratio,
-            &context.window_label(window),
+            &context.window_labels(window),
         ),
         context.record(
             promql::PERIOD_BURN_RATE_RECORD,
@@ -174,10 +185,8 @@ fn metadata_group(context: &SloContext) -> RuleGroup {
     let style = context.style;
     let objective = context.slo.objective;
     let window = context.slo.window;
-    let mut info = vec![
-        (style.objective_label(), promql::number(objective.percent())),
-        (style.window_label(), window.to_string()),
-    ];
+    let mut info = vec![(style.objective_label(), promql::number(objective.percent()))];
+    info.extend(context.window_labels(window));
     info.extend(style.info_extra_labels());
     let constant = |record: &str, value: f64| {
         context.record(record, format!("vector({})", promql::number(value)), &[])
@@ -292,6 +301,34 @@ pub(super) mod tests {
                 promql::PERIOD_BUDGET_REMAINING_RECORD
             ]
         );
+    }
+
+    #[test]
+    fn a_calendar_slo_labels_its_rolling_window_ratio_with_the_period() {
+        let text = format!(
+            "version: 1\nservice: s\nslos:\n  - name: x\n    objective: 99\n    window: month\n    sli: {RATIO}\n"
+        );
+        let spec = crate::spec::parse(&text, "test.yaml").unwrap();
+        for group in [long_window_group, metadata_group] {
+            let group = run(group, &spec, LabelStyle::Native);
+            let labelled: Vec<_> = group
+                .rules
+                .iter()
+                .filter_map(|r| match r {
+                    Rule::Record { labels, .. } => labels
+                        .get(promql::CALENDAR_LABEL)
+                        .map(|c| (c, &labels["slo_window"])),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(
+                labelled,
+                [(&"month".to_string(), &"30d".to_string())],
+                "{group:?}"
+            );
+        }
+        // Alert factors follow the nominal 30 days.
+        assert_eq!(burn_rate_alerts(spec.slos[0].window)[0].factor, 14.4);
     }
 
     #[test]

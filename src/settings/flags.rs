@@ -66,6 +66,17 @@ pub fn watch(text: &str) -> Result<Window, String> {
         })
 }
 
+/// `--step`: a positive Prometheus duration, of whole seconds.
+pub fn step(text: &str) -> Result<Window, String> {
+    positive_duration(text)
+        .filter(|w| w.duration().subsec_nanos() == 0)
+        .ok_or_else(|| {
+            format!(
+                "--step: `{text}` is not a positive duration of whole seconds such as 1h or 30m"
+            )
+        })
+}
+
 fn positive_duration(text: &str) -> Option<Window> {
     Window::parse(text).ok().filter(|w| !w.duration().is_zero())
 }

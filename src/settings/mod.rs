@@ -9,12 +9,14 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use crate::calendar::{PeriodChoice, Timing};
 use crate::cli::{
     CheckArgs, Cli, ColorChoice, ConfigArgs, EvaluationArgs, GenerateDashboardArgs,
     GenerateRulesArgs, ReportArgs,
 };
 use crate::error::Error;
 use crate::gate::{self, SloPolicy};
+use crate::history::HistoryRequest;
 use crate::model::{GatePolicy, Spec, Window, window_list};
 use crate::output::console;
 use crate::prometheus::Client;
@@ -180,6 +182,10 @@ impl Evaluation {
     /// `--at` (default: now, whole seconds), `--slo` (an unknown name is refused with a
     /// did-you-mean), `--warn-below` (a percentage) and the connection flags.
     pub fn new(args: &EvaluationArgs, specs: &[Spec], progress: bool) -> Result<Self, Error> {
+        let period = match args.period {
+            crate::cli::PeriodArg::Current => PeriodChoice::Current,
+            crate::cli::PeriodArg::Previous => PeriodChoice::Previous,
+        };
         let options = EvaluationOptions {
             at: args.at.unwrap_or_else(now),
             slos: select(specs, &args.slos)?,
@@ -191,7 +197,12 @@ impl Evaluation {
             })? / 100.0,
             deadline: args.deadline,
             fail_on_warnings: args.fail_on_warnings,
+            period,
+            history: args.history.then_some(HistoryRequest { step: args.step }),
         };
+        for spec in specs {
+            check_periods_and_step(spec, &options)?;
+        }
         Ok(Evaluation {
             options,
             client: prometheus::client(&args.prometheus)?,
@@ -201,19 +212,68 @@ impl Evaluation {
     }
 }
 
+/// The most points Prometheus returns per series of a range query.
+const MAX_HISTORY_POINTS: u64 = 11_000;
+
+/// `--period previous` needs calendar SLOs, every calendar period evaluated must lie within
+/// the dates the calendar covers, and `--step` must leave a history within Prometheus'
+/// limit of points.
+fn check_periods_and_step(spec: &Spec, options: &EvaluationOptions) -> Result<(), Error> {
+    let selected = options.selected(spec);
+    if options.period == PeriodChoice::Previous {
+        let rolling: Vec<&str> = selected
+            .iter()
+            .filter(|s| s.calendar.is_none())
+            .map(|s| s.name.as_str())
+            .collect();
+        if !rolling.is_empty() {
+            let (what, have) = if rolling.len() == 1 {
+                ("SLO", "has")
+            } else {
+                ("SLOs", "have")
+            };
+            return Err(Error::Usage(format!(
+                "--period previous: {what} {} {have} a rolling window, which has no previous \
+                 period; select calendar SLOs (window: week, month or quarter) with --slo",
+                rolling.join(", ")
+            )));
+        }
+    }
+    for slo in selected {
+        Timing::new(slo, options.at, options.period)
+            .map_err(|err| Error::Usage(format!("--at: SLO {}: {err}", slo.name)))?;
+        let step = options.history.and_then(|h| h.step);
+        if let Some(step) = step.filter(|s| slo.window.secs() / s.secs() > MAX_HISTORY_POINTS) {
+            return Err(Error::Usage(format!(
+                "--step {step}: more than {MAX_HISTORY_POINTS} points across the {} window of \
+                 SLO {}, which Prometheus refuses; use a longer step",
+                slo.window, slo.name
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `slo report`'s settings.
 pub struct Report {
     pub evaluation: Evaluation,
     pub format: ReportFormat,
     /// `--watch`: re-evaluate at this interval in a live view (always a table).
     pub watch: Option<Window>,
+    /// `--output`; stdout without it.
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {
-    Table { color: bool },
+    /// `unicode`: whether the terminal takes UTF-8 (the history's block characters).
+    Table {
+        color: bool,
+        unicode: bool,
+    },
     Json,
     Markdown,
+    Html,
 }
 
 impl Report {
@@ -223,9 +283,11 @@ impl Report {
         let format = match args.format {
             crate::cli::ReportFormat::Table => ReportFormat::Table {
                 color: terminal.color,
+                unicode: utf8_locale(),
             },
             crate::cli::ReportFormat::Json => ReportFormat::Json,
             crate::cli::ReportFormat::Markdown => ReportFormat::Markdown,
+            crate::cli::ReportFormat::Html => ReportFormat::Html,
         };
         if args.watch.is_some() {
             if args.format != crate::cli::ReportFormat::Table {
@@ -248,10 +310,17 @@ impl Report {
         }
         // The live view replaces the progress line: it shows its own round in progress.
         let progress = terminal.progress && args.watch.is_none();
+        let mut evaluation = Evaluation::new(&args.evaluation, specs, progress)?;
+        // The page's charts are the histories.
+        if matches!(format, ReportFormat::Html) {
+            let step = args.evaluation.step;
+            evaluation.options.history = Some(HistoryRequest { step });
+        }
         Ok(Report {
-            evaluation: Evaluation::new(&args.evaluation, specs, progress)?,
+            evaluation,
             format,
             watch: args.watch,
+            output: args.output.clone(),
         })
     }
 }
@@ -449,6 +518,17 @@ pub(crate) fn now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs() as f64)
+}
+
+/// Whether the locale (`LC_ALL`, else `LC_CTYPE`, else `LANG`) is UTF-8.
+fn utf8_locale() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .is_some_and(|locale| {
+            let locale = locale.to_ascii_lowercase();
+            locale.contains("utf-8") || locale.contains("utf8")
+        })
 }
 
 /// The names of the SLOs to evaluate, in spec order; `names` empty means all.

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod calendar;
 mod check;
 mod check_faults;
 mod ci_examples;

@@ -1,6 +1,6 @@
 //! The report as JSON: [`crate::interface::report::Document`], pretty-printed.
 
-use crate::interface::report::{Document, Events, Row, WindowText};
+use crate::interface::report::{Document, Events, Period, Row, WindowText};
 use crate::model::tidy;
 use crate::report::{Report, SloStatus};
 
@@ -33,6 +33,18 @@ fn row(status: &SloStatus) -> Row {
             .map(|(w, rate)| (WindowText(*w), rate.map(tidy)))
             .collect(),
         status: status.status,
+        period: status.period.as_ref().map(|p| Period {
+            calendar: p.span.period.name().to_string(),
+            timezone: p.timezone.clone(),
+            start: crate::timestamp::format(p.span.start),
+            end: crate::timestamp::format(p.span.end),
+            elapsed: tidy(p.elapsed),
+            projected_budget_remaining: p.projected_budget_remaining.map(tidy),
+        }),
+        history: status
+            .history
+            .as_ref()
+            .map(|points| points.iter().map(|&(t, b)| (t, tidy(b))).collect()),
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::report::{Report, Status};
 use crate::sanitize::visible;
 
-use super::{HEADINGS, cells};
+use super::{HEADINGS, cells, mermaid};
 
 /// A heading, the table, and a list of the SLOs that could not be evaluated, if any.
 pub fn render(report: &Report) -> String {
@@ -20,6 +20,13 @@ pub fn render(report: &Report) -> String {
             let mut cells = cells(row).map(|c| escape(&c));
             cells[7] = format!("{} {}", icon(row.status), cells[7]);
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+    }
+    // With --history: a burn-down per row that has points.
+    for row in report.rows() {
+        if let Some(block) = mermaid::burn_down(row) {
+            out.push('\n');
+            out.push_str(&block);
         }
     }
     let errors: Vec<_> = report.errors().collect();

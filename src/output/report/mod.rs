@@ -1,8 +1,11 @@
 //! Renderings of a [`Report`](crate::report::Report): `table` for people at a terminal,
 //! `json` for programs, `markdown` for pull-request comments and `$GITHUB_STEP_SUMMARY`.
 
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod mermaid;
+pub mod sparkline;
 pub mod table;
 pub mod watch;
 
@@ -33,7 +36,9 @@ fn cells(row: &SloStatus) -> [String; 8] {
         row.service.clone(),
         slo_title(row),
         format!("{}%", crate::promql::number(row.objective * 100.0)),
-        row.window.to_string(),
+        row.period
+            .as_ref()
+            .map_or_else(|| row.window.to_string(), |p| p.title.clone()),
         percent(row.sli, 3),
         percent(row.budget_remaining, 1),
         row.burn_rates
@@ -88,6 +93,8 @@ pub(crate) mod tests {
                 .map(|w| (w, None))
                 .collect::<BTreeMap<_, _>>(),
             status: Status::NoData,
+            period: None,
+            history: None,
         };
         Report {
             evaluated_at: 1_793_491_200.0,

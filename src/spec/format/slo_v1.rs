@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use super::prometheus as prom;
 use crate::model::{
-    AlertPolicy, Alerting, BURN_RATE_WINDOWS, GatePolicy, Labels, LatencySli, Objective,
-    RatioEvents, RatioSli, RawSli, Sli, Slo, Spec, WINDOW_PLACEHOLDER, Window, measured_windows,
-    window_list,
+    AlertPolicy, Alerting, BURN_RATE_WINDOWS, Calendar, DEFAULT_WINDOW, GatePolicy, Labels,
+    LatencySli, Objective, Period, RatioEvents, RatioSli, RawSli, Sli, Slo, Spec,
+    WINDOW_PLACEHOLDER, Window, burn_rate_alerts, measured_windows, window_list,
 };
 use crate::promql;
 use crate::spec::Diagnostic;
@@ -29,6 +29,7 @@ const TOP_FIELDS: &[Field] = &[
     Field::required("service").of(Shape::String),
     Field::optional("labels").of(LABELS),
     Field::optional("gate").of(GATE),
+    Field::optional("timezone").of(Shape::String),
     Field::required("slos").of(Shape::List {
         items: "SLOs",
         hint: None,
@@ -40,6 +41,7 @@ const SLO_FIELDS: &[Field] = &[
     Field::optional("description").of(Shape::String),
     Field::required("objective").of(Shape::Number),
     Field::optional("window").of(Shape::String),
+    Field::optional("timezone").of(Shape::String),
     Field::optional("labels").of(LABELS),
     Field::required("sli").of(Shape::Fields {
         fields: SLI_KINDS,
@@ -131,6 +133,7 @@ fn spec(r: &mut Reader, root: &Node, source: &str, default_window: Window) -> Sp
     }
     let top_labels = r.field(&top, "labels", prom::labels).unwrap_or_default();
     let top_gate = r.field(&top, "gate", gate);
+    let top_timezone = r.field(&top, "timezone", timezone).flatten();
     let Some(items) = r.field(&top, "slos", slo_list).flatten() else {
         return spec;
     };
@@ -142,7 +145,13 @@ fn spec(r: &mut Reader, root: &Node, source: &str, default_window: Window) -> Sp
             _ => format!("slos[{index}]"),
         };
         r.within(label, |r| {
-            if let Some(slo) = slo(r, item, &top_labels, top_gate.as_ref(), default_window) {
+            let inherited = Inherited {
+                labels: &top_labels,
+                gate: top_gate.as_ref(),
+                timezone: top_timezone.as_ref(),
+                default_window,
+            };
+            if let Some(slo) = slo(r, item, &inherited) {
                 spec.slos.push(slo);
             }
             let Some(name) = peek_string(item, "name") else {
@@ -174,20 +183,53 @@ fn slo_list<'a>(r: &mut Reader, node: &'a Node) -> Option<&'a [Node]> {
     Some(items)
 }
 
-fn slo(
-    r: &mut Reader,
-    node: &Node,
-    top_labels: &Labels,
-    top_gate: Option<&Gate>,
+/// What every SLO takes from the top level of the spec (and the command line's
+/// `--default-window`).
+struct Inherited<'a> {
+    labels: &'a Labels,
+    gate: Option<&'a Gate>,
+    timezone: Option<&'a jiff::tz::TimeZone>,
     default_window: Window,
-) -> Option<Slo> {
+}
+
+fn slo(r: &mut Reader, node: &Node, inherited: &Inherited) -> Option<Slo> {
+    let (top_labels, top_gate) = (inherited.labels, inherited.gate);
     let fields = r.mapping(node, SLO_FIELDS)?;
     let name = r.field(&fields, "name", name).flatten();
     let description = r.field(&fields, "description", Reader::string).flatten();
     let objective = r.field(&fields, "objective", objective).flatten();
-    let window = r
-        .field(&fields, "window", compliance_window)
-        .unwrap_or(Some(default_window));
+    let compliance = r
+        .field(&fields, "window", compliance)
+        .unwrap_or(Some(Compliance::Rolling(inherited.default_window)));
+    let own_timezone = r.field(&fields, "timezone", timezone);
+    let (window, calendar) = match compliance {
+        Some(Compliance::Rolling(window)) => {
+            if let (Some(_), Some(node)) = (&own_timezone, fields.get("timezone")) {
+                r.at("timezone", |r| {
+                    r.error_hint(
+                        node.pos,
+                        format!("a rolling {window} window has no time zone"),
+                        "a time zone applies to `window: week`, `month` or `quarter`",
+                    )
+                });
+            }
+            (Some(window), None)
+        }
+        Some(Compliance::Calendar(period)) => {
+            let timezone = match own_timezone {
+                Some(own) => own,
+                None => Some(
+                    inherited
+                        .timezone
+                        .cloned()
+                        .unwrap_or(jiff::tz::TimeZone::UTC),
+                ),
+            };
+            let calendar = timezone.map(|timezone| Calendar { period, timezone });
+            (Some(period.nominal()), calendar)
+        }
+        None => (None, None),
+    };
     let mut labels = top_labels.clone();
     labels.extend(r.field(&fields, "labels", prom::labels).unwrap_or_default());
     let sli = r.field(&fields, "sli", sli).flatten();
@@ -205,6 +247,7 @@ fn slo(
         description,
         objective: objective?,
         window: window?,
+        calendar,
         labels,
         sli: sli?,
         alerting,
@@ -309,6 +352,54 @@ fn objective(r: &mut Reader, node: &Node) -> Option<Objective> {
     }
 }
 
+/// What `window:` says: a rolling duration or a calendar period.
+enum Compliance {
+    Rolling(Window),
+    Calendar(Period),
+}
+
+fn compliance(r: &mut Reader, node: &Node) -> Option<Compliance> {
+    let text = match &node.value {
+        Value::Str(text) => text.as_str(),
+        _ => return compliance_window(r, node).map(Compliance::Rolling),
+    };
+    if let Some(period) = Period::ALL.into_iter().find(|p| p.name() == text) {
+        return Some(Compliance::Calendar(period));
+    }
+    // A calendar period must hold the longest alert window, or its alerts could fire on
+    // more errors than the whole period allows.
+    let longest_alert = burn_rate_alerts(DEFAULT_WINDOW)
+        .map(|a| a.long_window)
+        .into_iter()
+        .max()
+        .unwrap_or(MIN_WINDOW);
+    if text == "day" {
+        r.error_hint(
+            node.pos,
+            format!("a calendar day is shorter than the longest alert window ({longest_alert})"),
+            "use `week`, `month` or `quarter`, or a rolling window such as 7d",
+        );
+        return None;
+    }
+    compliance_window(r, node).map(Compliance::Rolling)
+}
+
+/// An IANA time zone name such as `Europe/Berlin`, looked up in the time zone database.
+fn timezone(r: &mut Reader, node: &Node) -> Option<jiff::tz::TimeZone> {
+    let name = r.string(node)?;
+    match jiff::tz::TimeZone::get(&name) {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            r.error_hint(
+                node.pos,
+                format!("unknown time zone `{name}`"),
+                "use an IANA time zone name such as UTC, Europe/Berlin or America/New_York",
+            );
+            None
+        }
+    }
+}
+
 fn compliance_window(r: &mut Reader, node: &Node) -> Option<Window> {
     let window = prom::duration(r, node)?;
     match check_compliance_window(window) {
@@ -320,10 +411,12 @@ fn compliance_window(r: &mut Reader, node: &Node) -> Option<Window> {
     }
 }
 
+/// The shortest compliance window: the longest alerting window (3d).
+const MIN_WINDOW: Window = Window::from_secs(3 * 86_400);
+
 /// The compliance window must hold the longest alerting window (3d), stay within what a
 /// Prometheus usually retains, and be whole minutes; the error is a message and a hint.
 pub fn check_compliance_window(window: Window) -> Result<Window, (String, String)> {
-    const MIN_WINDOW: Window = Window::from_secs(3 * 86_400);
     const MAX_WINDOW: Window = Window::from_secs(366 * 86_400);
     if window < MIN_WINDOW || window > MAX_WINDOW {
         return Err((

@@ -236,6 +236,8 @@ fn slo(
         sli: sli?,
         alerting: alerting?,
         gate: Default::default(),
+        // Sloth's SLOs are rolling: its period is a duration.
+        calendar: None,
     })
 }
 
