@@ -29,6 +29,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -710,6 +711,10 @@ fn sli_for(report: &Value, name: &str) -> Option<f64> {
     }
 }
 
+/// Held by each end-to-end test: one stack at a time, so that the client-side latencies the
+/// tallies count are not skewed by the other stack's load on the CPUs.
+static ONE_STACK_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 /// Python for the stack when the end-to-end tests are to run, `None` (printed why) when not.
 fn e2e_python() -> Option<String> {
     if std::env::var("SLO_STACK_E2E")
@@ -831,6 +836,9 @@ fn e2e_local_stack_slis_match_loadgen() {
     let Some(py) = e2e_python() else {
         return;
     };
+    let _one = ONE_STACK_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let slo_bin = e2e_slo_bin();
     let slo = slo_bin.as_str();
     let config = repo().join("slo.yaml");
@@ -997,6 +1005,9 @@ fn e2e_locust_run_on_postgres_matches_locusts_csv() {
     let Some(py) = e2e_python() else {
         return;
     };
+    let _one = ONE_STACK_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let postgres = postgres_installed();
     if !postgres {
         eprintln!(
