@@ -188,8 +188,9 @@ pub fn demo(args: &DemoArgs, mut settings: Settings, http: &Http) -> Result<()> 
         }
         Tool::Locust => {
             step(&format!(
-                "driving load: Locust, profile {:?}, {}s",
-                args.profile, args.duration
+                "driving load: Locust, profile {}, {}s",
+                args.profile.name(),
+                args.duration
             ));
             run_locust(&settings, args)?;
             None

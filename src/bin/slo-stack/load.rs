@@ -29,7 +29,7 @@ pub enum Profile {
 }
 
 impl Profile {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Profile::Baseline => "baseline",
             Profile::Contention => "contention",
