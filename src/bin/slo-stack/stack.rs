@@ -448,8 +448,16 @@ pub fn wait_scraped(settings: &Settings, http: &Http, total: Option<u64>) -> Res
     let total = match total {
         Some(total) => total,
         None => {
+            // Retried: an app just relieved of heavy load may still be draining connections.
             let url = format!("{}/metrics", settings.ports.base_url(Component::App));
-            requests_total(&http.get(&url)?)
+            let mut last_error = None;
+            let answer = poll(settings.timeout, Duration::from_millis(500), || {
+                Ok(http.get(&url).map_err(|e| last_error = Some(e)).ok())
+            })?;
+            let Some(exposition) = answer else {
+                return Err(last_error.unwrap_or_else(|| Error::new(format!("{url}: no answer"))));
+            };
+            requests_total(&exposition)
                 .ok_or_else(|| Error::new(format!("{url} has no http_requests_total")))?
         }
     };
