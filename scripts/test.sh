@@ -12,3 +12,5 @@ echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --locked --no-fail-fast
+echo "== demo-api's tests (pytest)"
+stack/app/test.sh -q

@@ -11,13 +11,23 @@
 # "--min-budget-remaining 0") and its exit code, the alerts pending or firing, and the
 # stack down on every way out. `target/release/slo-stack demo --help` lists the options.
 #
+# Arguments are passed to `slo-stack demo`: `--postgres` stores the app's items in
+# PostgreSQL (installing Debian's postgresql package when missing) instead of SQLite, and
+# `--load locust --profile baseline|contention|overload` drives the load with Locust
+# (stack/locust/) instead of loadgen.
+#
 # Environment: SLO_BIN, SLO_CONFIG (slo.yaml), DEMO_*, FAULT_* and SLO_STACK_*
-# (see `slo-stack --help`). Arguments are passed to `slo-stack demo`.
+# (see `slo-stack --help`).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-scripts/install-deps.sh demo
+database=""
+for arg in "$@"; do
+  [[ $arg == --postgres ]] && database=postgres
+done
+[[ ${SLO_STACK_POSTGRES:-} =~ ^(1|true|yes|on)$ ]] && database=postgres
+scripts/install-deps.sh demo ${database:+"$database"}
 printf '\n\033[1m==> building slo and slo-stack\033[0m\n'
 if [[ -n ${SLO_BIN:-} ]]; then
   cargo build --release --bin slo-stack

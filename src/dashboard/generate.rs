@@ -10,11 +10,11 @@ use crate::model::{
 use crate::promql::{self, LabelStyle};
 
 use super::grafana::{
-    Annotations, Color, Current, CustomFieldConfig, Dashboard, DataPanel, DatasourceRef,
-    DatasourceVariable, FieldConfig, FieldDefaults, GridPos, Legend, Matcher, Mode, Override,
-    Panel, PanelOptions, PanelType, Property, QueryVariable, ReduceOptions, RowPanel, StatOptions,
-    Target, Templating, ThresholdStep, Thresholds, TimePicker, TimeRange, TimeSeriesOptions,
-    Tooltip, Variable, VariableType,
+    Annotations, Color, Current, CustomFieldConfig, Dashboard, DashboardLink, DataPanel,
+    DatasourceRef, DatasourceVariable, FieldConfig, FieldDefaults, GridPos, Legend, Matcher, Mode,
+    Override, Panel, PanelOptions, PanelType, Property, QueryVariable, ReduceOptions, RowPanel,
+    StatOptions, Target, Templating, ThresholdStep, Thresholds, TimePicker, TimeRange,
+    TimeSeriesOptions, Tooltip, Variable, VariableType,
 };
 
 /// The dashboard schema Grafana 10.4 and 11.x write; later versions migrate it on load.
@@ -81,7 +81,19 @@ pub fn dashboard(spec: &Spec, style: LabelStyle) -> Dashboard {
         editable: true,
         graph_tooltip: 1,
         id: (),
-        links: [],
+        // The service's other dashboards (the demo stack's resources and logs) carry its tag.
+        links: vec![DashboardLink {
+            as_dropdown: false,
+            icon: "external link",
+            include_vars: false,
+            keep_time: true,
+            tags: vec![spec.service.clone()],
+            target_blank: false,
+            title: format!("{} dashboards", spec.service),
+            tooltip: "",
+            kind: "dashboards",
+            url: "",
+        }],
         panels: grid.panels,
         refresh: "1m",
         schema_version: SCHEMA_VERSION,

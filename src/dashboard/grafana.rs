@@ -19,7 +19,7 @@ pub struct Dashboard {
     pub graph_tooltip: u8,
     /// Grafana's database id, null: an import finds the dashboard by `uid`.
     pub id: (),
-    pub links: EmptyList,
+    pub links: Vec<DashboardLink>,
     pub panels: Vec<Panel>,
     pub refresh: &'static str,
     pub schema_version: u32,
@@ -32,6 +32,25 @@ pub struct Dashboard {
     pub title: String,
     pub uid: String,
     pub version: u32,
+}
+
+/// A header link listing the other dashboards that carry `tags` (Grafana leaves out the
+/// dashboard itself), keeping the time range.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardLink {
+    pub as_dropdown: bool,
+    pub icon: &'static str,
+    pub include_vars: bool,
+    pub keep_time: bool,
+    pub tags: Vec<String>,
+    pub target_blank: bool,
+    pub title: String,
+    pub tooltip: &'static str,
+    /// `dashboards`: the link lists dashboards by tag.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub url: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]

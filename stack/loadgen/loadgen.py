@@ -89,16 +89,20 @@ class Tally:
         self.lock = threading.Lock()
         self.total = 0
         self.by_class: Dict[str, int] = {"2xx": 0, "4xx": 0, "5xx": 0}
+        # Exact codes tell the app's injected 500s from its 503s (a database call failed).
+        self.by_status: Dict[str, int] = {}
         self.by_op: Dict[str, Dict[str, int]] = {}
         self.transport_errors = 0
         self.slow = 0
         self.latencies: List[float] = []
         self.error_samples: List[str] = []
 
-    def record(self, op: str, cls: str, latency: float) -> None:
+    def record(self, op: str, code: Optional[int], cls: str, latency: float) -> None:
         with self.lock:
             self.total += 1
             self.by_class[cls] = self.by_class.get(cls, 0) + 1
+            if code is not None:
+                self.by_status[str(code)] = self.by_status.get(str(code), 0) + 1
             per = self.by_op.setdefault(op, {})
             per[cls] = per.get(cls, 0) + 1
             if cls == "error":
@@ -196,7 +200,7 @@ def worker(args, sched: Scheduler, pool: IdPool, tally: Tally, mix, seed: int) -
             with tally.lock:
                 if len(tally.error_samples) < 5:
                     tally.error_samples.append(f"{method} {path}: {e!r}")
-        tally.record(op, cls, latency)
+        tally.record(op, code, cls, latency)
 
         if op == "post" and code is not None and 200 <= code < 300:
             try:
@@ -225,6 +229,7 @@ def summary(tally: Tally, sched: Scheduler, args, elapsed: float) -> dict:
         "total": tally.total,
         "answered": answered,
         "by_class": dict(sorted(tally.by_class.items())),
+        "by_status": dict(sorted(tally.by_status.items())),
         "by_op": {k: dict(sorted(v.items())) for k, v in sorted(tally.by_op.items())},
         "transport_errors": tally.transport_errors,
         "transport_error_samples": tally.error_samples,

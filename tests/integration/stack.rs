@@ -11,17 +11,25 @@
 //!   mount, every dashboard's default datasources provisioned, the logs
 //!   dashboard and its Explore link on the provisioned Loki and Promtail's job.
 //! * `e2e_local_stack_slis_match_loadgen`: starts the Docker-free stack on
-//!   free ports with known faults (2% errors, 5% of requests delayed 0.5s),
-//!   sends a fixed number of requests, waits until Prometheus has scraped the
-//!   final counters, and checks that `slo report --format json` agrees with
-//!   the load generator's own tally within 0.5 percentage points and that
-//!   `slo check --min-budget-remaining 0` fails (exit 1). It needs
-//!   prometheus, prometheus-alertmanager and python3 with venv + pip (PyPI);
-//!   `scripts/install-deps.sh` installs the Debian packages.
-//!   Skip it with `SLO_STACK_E2E=0`. Run only this module: `cargo test --test integration stack::`.
+//!   free ports with known faults (2% errors, 5% of requests delayed 0.5s,
+//!   2% of database calls failing), sends a fixed number of requests, waits
+//!   until Prometheus has scraped the final counters, and checks that
+//!   `slo report --format json` agrees with the load generator's own tally
+//!   (availability, latency, database availability) within 0.5 percentage
+//!   points and that `slo check --min-budget-remaining 0` fails (exit 1).
+//! * `e2e_locust_run_on_postgres_matches_locusts_csv`: the stack with
+//!   `--postgres` (SQLite, said so, when PostgreSQL is not installed), 30
+//!   Locust users for 20 s with 5% errors: every CRUD route works, the report's
+//!   availability matches Locust's CSV within 0.5 pp, and `down` stops the
+//!   database too.
+//!
+//!   Both need prometheus, prometheus-alertmanager and python3 with venv + pip
+//!   (PyPI); `scripts/install-deps.sh` installs the Debian packages. Skip them
+//!   with `SLO_STACK_E2E=0`. Run only this module: `cargo test --test integration stack::`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -627,6 +635,7 @@ const RATE: &str = "40";
 const ERROR_RATIO: &str = "0.02";
 const LATENCY_RATIO: &str = "0.05";
 const LATENCY_SECONDS: &str = "0.5";
+const DB_ERROR_RATIO: &str = "0.02";
 const TOLERANCE: f64 = 0.005; // 0.5 percentage points
 
 /// Brings the stack down when dropped, whatever happened in the test.
@@ -702,14 +711,18 @@ fn sli_for(report: &Value, name: &str) -> Option<f64> {
     }
 }
 
-#[test]
-fn e2e_local_stack_slis_match_loadgen() {
+/// Held by each end-to-end test: one stack at a time, so that the client-side latencies the
+/// tallies count are not skewed by the other stack's load on the CPUs.
+static ONE_STACK_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Python for the stack when the end-to-end tests are to run, `None` (printed why) when not.
+fn e2e_python() -> Option<String> {
     if std::env::var("SLO_STACK_E2E")
         .map(|v| v == "0")
         .unwrap_or(false)
     {
         eprintln!("SKIPPED: SLO_STACK_E2E=0");
-        return;
+        return None;
     }
     for (tool, package) in [
         ("prometheus", "prometheus"),
@@ -719,65 +732,124 @@ fn e2e_local_stack_slis_match_loadgen() {
             tool,
             &format!("Debian package {package}: scripts/install-deps.sh"),
         ) {
-            return;
+            return None;
         }
     }
     let py = python();
-    if !require(&py, "Python 3 with venv and pip") {
-        return;
+    require(&py, "Python 3 with venv and pip").then_some(py)
+}
+
+/// The slo binary the end-to-end tests run. SLO_STACK_TEST_SLO_BIN swaps in another (only
+/// to exercise this harness itself, e.g. against a stand-in while the CLI is being written).
+fn e2e_slo_bin() -> String {
+    std::env::var("SLO_STACK_TEST_SLO_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_slo").to_string())
+}
+
+impl Stack {
+    /// Generates the rules from the root slo.yaml, then starts the stack on free ports in a
+    /// new run directory with `settings` (more `SLO_STACK_*` and `FAULT_*` variables).
+    fn up(tag: &str, slo: &str, py: &str, settings: &[(&str, String)]) -> (Stack, String) {
+        let run_dir = TempDir::new(tag);
+        let prom_port = free_port();
+        let rules = run_dir.path().join("slo-rules.yml");
+        let env: Vec<(String, String)> = [
+            ("SLO_STACK_RUN_DIR", run_dir.path().display().to_string()),
+            ("SLO_STACK_APP_PORT", free_port().to_string()),
+            ("SLO_STACK_PROM_PORT", prom_port.to_string()),
+            ("SLO_STACK_AM_PORT", free_port().to_string()),
+            ("SLO_STACK_SINK_PORT", free_port().to_string()),
+            ("SLO_STACK_NODE_EXPORTER", "0".to_string()),
+            ("SLO_STACK_RULES", rules.display().to_string()),
+            ("SLO_STACK_TIMEOUT", "120".to_string()),
+            ("SLO_STACK_PYTHON", py.to_string()),
+        ]
+        .iter()
+        .chain(settings)
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+
+        // The rules Prometheus loads are the ones slo generates (slo-stack up runs
+        // promtool on the config, which checks them too).
+        let out = run(Command::new(slo)
+            .arg("generate-rules")
+            .arg("--config")
+            .arg(repo().join("slo.yaml"))
+            .arg("--output")
+            .arg(&rules));
+        out.assert_success("slo generate-rules");
+
+        let stack = Stack {
+            run_dir,
+            env,
+            down_done: false,
+        };
+        let started = Instant::now();
+        let out = run(stack.command().arg("up"));
+        out.assert_success("slo-stack up");
+        eprintln!("stack up in {:?}", started.elapsed());
+        (stack, format!("http://127.0.0.1:{prom_port}"))
     }
-    // SLO_STACK_TEST_SLO_BIN swaps in another binary (only to exercise this
-    // harness itself, e.g. against a stand-in while the CLI is being written).
-    let slo_bin = std::env::var("SLO_STACK_TEST_SLO_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_slo").to_string());
+
+    /// Brings the stack down and checks that nothing it ran is left running.
+    fn down_leaves_nothing_running(&mut self) {
+        let pids = self.pids();
+        assert!(!pids.is_empty(), "no pid files in the run dir");
+        let out = self.down();
+        out.assert_success("slo-stack down");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut left: Vec<(String, u32)>;
+        loop {
+            left = pids
+                .iter()
+                .filter(|(_, pid)| process_running(*pid))
+                .cloned()
+                .collect();
+            if left.is_empty() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(
+            left.is_empty(),
+            "still running after slo-stack down: {left:?}"
+        );
+    }
+}
+
+fn slo_report(slo: &str, prom_url: &str) -> Value {
+    let out = run(Command::new(slo)
+        .arg("report")
+        .arg("--config")
+        .arg(repo().join("slo.yaml"))
+        .arg("--prometheus-url")
+        .arg(prom_url)
+        .args(["--format", "json"]));
+    out.assert_success("slo report --format json");
+    let report = out.json();
+    eprintln!("slo report: {report}");
+    report
+}
+
+#[test]
+fn e2e_local_stack_slis_match_loadgen() {
+    let Some(py) = e2e_python() else {
+        return;
+    };
+    let _one = ONE_STACK_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let slo_bin = e2e_slo_bin();
     let slo = slo_bin.as_str();
     let config = repo().join("slo.yaml");
-    assert!(config.exists(), "{} is missing", config.display());
-
-    let run_dir = TempDir::new("e2e");
-    let prom_port = free_port();
-    let env: Vec<(String, String)> = vec![
-        ("SLO_STACK_RUN_DIR", run_dir.path().display().to_string()),
-        ("SLO_STACK_APP_PORT", free_port().to_string()),
-        ("SLO_STACK_PROM_PORT", prom_port.to_string()),
-        ("SLO_STACK_AM_PORT", free_port().to_string()),
-        ("SLO_STACK_SINK_PORT", free_port().to_string()),
-        ("SLO_STACK_NODE_EXPORTER", "0".to_string()),
-        (
-            "SLO_STACK_RULES",
-            run_dir.path().join("slo-rules.yml").display().to_string(),
-        ),
-        ("SLO_STACK_TIMEOUT", "120".to_string()),
-        ("SLO_STACK_PYTHON", py.clone()),
+    let faults = [
         ("FAULT_ERROR_RATIO", ERROR_RATIO.to_string()),
         ("FAULT_LATENCY_RATIO", LATENCY_RATIO.to_string()),
         ("FAULT_LATENCY_SECONDS", LATENCY_SECONDS.to_string()),
+        ("FAULT_DB_ERROR_RATIO", DB_ERROR_RATIO.to_string()),
         ("FAULT_SEED", "20240601".to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let prom_url = format!("http://127.0.0.1:{prom_port}");
-
-    // The rules Prometheus loads are the ones slo generates (slo-stack up runs
-    // promtool on the config, which checks them too).
-    let out = run(Command::new(slo)
-        .arg("generate-rules")
-        .arg("--config")
-        .arg(&config)
-        .arg("--output")
-        .arg(run_dir.path().join("slo-rules.yml")));
-    out.assert_success("slo generate-rules");
-
-    let mut stack = Stack {
-        run_dir,
-        env,
-        down_done: false,
-    };
-    let started = Instant::now();
-    let out = run(stack.command().arg("up"));
-    out.assert_success("slo-stack up");
-    eprintln!("stack up in {:?}", started.elapsed());
+    ];
+    let (mut stack, prom_url) = Stack::up("e2e", slo, &py, &faults);
 
     // A fixed number of requests at a modest rate (~40 s).
     let out = run(stack
@@ -829,17 +901,7 @@ fn e2e_local_stack_slis_match_loadgen() {
         .arg(answered.to_string()));
     out.assert_success("slo-stack wait-scraped");
 
-    let out = run(Command::new(slo)
-        .arg("report")
-        .arg("--config")
-        .arg(&config)
-        .arg("--prometheus-url")
-        .arg(&prom_url)
-        .args(["--format", "json"]));
-    out.assert_success("slo report --format json");
-    let report = out.json();
-    eprintln!("slo report: {report}");
-
+    let report = slo_report(slo, &prom_url);
     let avail = sli_for(&report, "availability").expect("report has the availability SLO");
     let lat = sli_for(&report, "latency").expect("report has the latency SLO");
     eprintln!(
@@ -853,6 +915,25 @@ fn e2e_local_stack_slis_match_loadgen() {
     assert!(
         (lat - want_latency).abs() <= TOLERANCE,
         "latency SLI {lat} differs from the loadgen's {want_latency} by more than 0.5 pp"
+    );
+
+    // An injected 500 fails a request before its one database call; a 503 is a database
+    // call that failed.
+    let status = |code: &str| tally["by_status"][code].as_u64().unwrap_or(0);
+    let (injected, db_failed) = (status("500"), status("503"));
+    assert_eq!(
+        injected + db_failed,
+        errors5,
+        "5xx other than 500/503: {tally}"
+    );
+    assert!(db_failed >= 10, "database fault not injected: {tally}");
+    let want_db_availability = 1.0 - db_failed as f64 / (answered - injected) as f64;
+    let db_avail = sli_for(&report, "db-availability").expect("report has db-availability");
+    eprintln!("database availability: report {db_avail:.5}, loadgen {want_db_availability:.5}");
+    assert!(
+        (db_avail - want_db_availability).abs() <= TOLERANCE,
+        "db-availability SLI {db_avail} differs from the loadgen's {want_db_availability} by \
+         more than 0.5 pp"
     );
 
     // ~2% errors against a 0.5% budget: the budget is overspent, so a policy
@@ -882,26 +963,130 @@ fn e2e_local_stack_slis_match_loadgen() {
         .args(["--min-budget-remaining", "0"]));
     out.status(expected_exit);
 
-    // down leaves nothing running.
-    let pids = stack.pids();
-    assert!(!pids.is_empty(), "no pid files in the run dir");
-    let out = stack.down();
-    out.assert_success("slo-stack down");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut left: Vec<(String, u32)>;
-    loop {
-        left = pids
-            .iter()
-            .filter(|(_, pid)| process_running(*pid))
-            .cloned()
-            .collect();
-        if left.is_empty() || Instant::now() > deadline {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    stack.down_leaves_nothing_running();
+}
+
+/// Whether Debian's PostgreSQL server programs are installed.
+fn postgres_installed() -> bool {
+    std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|version| version.path().join("bin/initdb").is_file())
+}
+
+/// `Request Count` and `Failure Count` of the `Aggregated` row, and the routes with a
+/// success, from Locust's PREFIX_stats.csv.
+fn locust_stats(csv: &Path) -> (u64, u64, Vec<String>) {
+    let text = std::fs::read_to_string(csv).expect("Locust's stats CSV");
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    let column = |name: &str| rows[0].iter().position(|h| *h == name).expect(name);
+    let (kind, name, requests, failures) = (
+        column("Type"),
+        column("Name"),
+        column("Request Count"),
+        column("Failure Count"),
+    );
+    let count = |row: &[&str], i: usize| row[i].parse::<u64>().expect("a count");
+    let total = rows
+        .iter()
+        .find(|r| r[name] == "Aggregated")
+        .unwrap_or_else(|| panic!("no Aggregated row:\n{text}"));
+    let succeeded = rows[1..]
+        .iter()
+        .filter(|r| r[name] != "Aggregated" && count(r, requests) > count(r, failures))
+        .map(|r| format!("{} {}", r[kind], r[name]))
+        .collect();
+    (count(total, requests), count(total, failures), succeeded)
+}
+
+#[test]
+fn e2e_locust_run_on_postgres_matches_locusts_csv() {
+    let Some(py) = e2e_python() else {
+        return;
+    };
+    let _one = ONE_STACK_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let postgres = postgres_installed();
+    if !postgres {
+        eprintln!(
+            "SKIPPED the PostgreSQL part (the app runs on SQLite): Debian package postgresql \
+             not installed (scripts/install-deps.sh test)"
+        );
     }
+    let slo_bin = e2e_slo_bin();
+    let slo = slo_bin.as_str();
+    let settings = [
+        ("SLO_STACK_POSTGRES", postgres.to_string()),
+        ("SLO_STACK_PG_PORT", free_port().to_string()),
+        ("FAULT_ERROR_RATIO", "0.05".to_string()),
+        ("FAULT_SEED", "20240602".to_string()),
+    ];
+    let (mut stack, prom_url) = Stack::up("locust", slo, &py, &settings);
+
+    let out = run(stack.command().args([
+        "load",
+        "--load",
+        "locust",
+        "--profile",
+        "baseline",
+        // Enough requests (~500) that one answered but unrecorded when Locust stops
+        // weighs well under the tolerance.
+        "--users",
+        "30",
+        "--spawn-rate",
+        "30",
+        "--run-time",
+        "20s",
+        "--exit-code-on-error",
+        "0",
+    ]));
+    out.assert_success("slo-stack load --load locust");
+    let csv = stack.run_dir.path().join("locust-baseline_stats.csv");
+    let (requests, failures, succeeded) = locust_stats(&csv);
+    eprintln!("locust: {requests} requests, {failures} failures; succeeded: {succeeded:?}");
     assert!(
-        left.is_empty(),
-        "still running after slo-stack down: {left:?}"
+        requests >= 200 && failures >= 1,
+        "too little load or no injected fault"
+    );
+    // Every CRUD route worked, on PostgreSQL with --postgres.
+    for route in [
+        "POST /items",
+        "GET /items",
+        "GET /items/[id]",
+        "PUT /items/[id]",
+        "DELETE /items/[id]",
+    ] {
+        assert!(
+            succeeded.iter().any(|r| r == route),
+            "{route} never succeeded"
+        );
+    }
+
+    let out = run(stack.command().arg("wait-scraped"));
+    out.assert_success("slo-stack wait-scraped");
+    let report = slo_report(slo, &prom_url);
+    let avail = sli_for(&report, "availability").expect("report has the availability SLO");
+    let want = 1.0 - failures as f64 / requests as f64;
+    eprintln!("availability: report {avail:.5}, Locust {want:.5}");
+    assert!(
+        (avail - want).abs() <= TOLERANCE,
+        "availability SLI {avail} differs from Locust's {want} by more than 0.5 pp"
+    );
+
+    let run_dir = stack.run_dir.path().to_path_buf();
+    let sqlite = run_dir.join("demo-api.sqlite3");
+    let cluster_pid = run_dir.join("postgres/data/postmaster.pid");
+    if postgres {
+        assert!(cluster_pid.exists(), "PostgreSQL is not running");
+        assert!(!sqlite.exists(), "the app used SQLite despite --postgres");
+    } else {
+        assert!(sqlite.exists(), "the app's SQLite file is missing");
+    }
+    stack.down_leaves_nothing_running();
+    assert!(
+        !cluster_pid.exists(),
+        "PostgreSQL still runs after slo-stack down"
     );
 }

@@ -65,6 +65,8 @@ pub struct Ports {
     pub alertmanager: u16,
     pub sink: u16,
     pub node_exporter: u16,
+    /// Used with `--postgres` only.
+    pub postgres: u16,
 }
 
 impl Ports {

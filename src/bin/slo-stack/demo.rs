@@ -13,6 +13,7 @@ use crate::component::Component;
 use crate::error::{Error, Result};
 use crate::http::{Http, Prometheus};
 use crate::interrupt;
+use crate::load::{self, Profile, Tool};
 use crate::settings::Settings;
 use crate::stack;
 
@@ -37,9 +38,15 @@ pub struct DemoArgs {
         default_value = "75"
     )]
     duration: f64,
-    /// Requests per second
+    /// Requests per second (loadgen only)
     #[arg(long, env = "DEMO_RATE", default_value = "20")]
     rate: f64,
+    /// The load generator: loadgen's fixed rate, or Locust's users in a --profile
+    #[arg(long = "load", env = "DEMO_LOAD", value_enum, default_value_t = Tool::Loadgen)]
+    tool: Tool,
+    /// Locust's load profile
+    #[arg(long, env = "DEMO_PROFILE", value_enum, default_value_t = Profile::Baseline)]
+    profile: Profile,
     /// Arguments of `slo check`, split on white space
     #[arg(
         long,
@@ -169,13 +176,26 @@ pub fn demo(args: &DemoArgs, mut settings: Settings, http: &Http) -> Result<()> 
     let faults = stack::fault(&settings, http, &[error_ratio])?;
     println!("faults: {faults}");
 
-    step(&format!(
-        "driving load: {}s at {} req/s",
-        args.duration, args.rate
-    ));
-    let tally = load(&settings, args)?;
-    not_interrupted()?;
-    let answered = tally_summary(&tally)?;
+    let answered = match args.tool {
+        Tool::Loadgen => {
+            step(&format!(
+                "driving load: {}s at {} req/s",
+                args.duration, args.rate
+            ));
+            let tally = run_loadgen(&settings, args)?;
+            not_interrupted()?;
+            Some(tally_summary(&tally)?)
+        }
+        Tool::Locust => {
+            step(&format!(
+                "driving load: Locust, profile {}, {}s",
+                args.profile.name(),
+                args.duration
+            ));
+            run_locust(&settings, args)?;
+            None
+        }
+    };
 
     step("waiting for Prometheus to scrape the final counters");
     stack::wait_scraped(&settings, http, answered)?;
@@ -217,12 +237,33 @@ pub fn demo(args: &DemoArgs, mut settings: Settings, http: &Http) -> Result<()> 
     Ok(())
 }
 
+/// Runs Locust for the demo's duration and prints its tally.
+fn run_locust(settings: &Settings, args: &DemoArgs) -> Result<()> {
+    let (mut command, _) = load::locust(settings, args.profile);
+    // Locust's exit code says whether any request failed, which the demo makes happen.
+    let run_time = format!("{}s", args.duration.ceil());
+    succeeded(command.args(["--run-time", &run_time, "--exit-code-on-error", "0"]))?;
+    not_interrupted()?;
+    let tally = load::read_locust_stats(settings, args.profile)?;
+    print!(
+        "locust: {} requests, {} failed (5xx or transport errors)",
+        tally.requests, tally.failures
+    );
+    if tally.requests > 0 {
+        let availability = 1.0 - tally.failures as f64 / tally.requests as f64;
+        print!("; availability {:.3}%", availability * 100.0);
+    }
+    println!(
+        " ({})",
+        load::locust_stats(settings, args.profile).display()
+    );
+    Ok(())
+}
+
 /// Runs the load generator; its JSON tally.
-fn load(settings: &Settings, args: &DemoArgs) -> Result<Value> {
-    let loadgen = settings.stack_dir.join("loadgen/loadgen.py");
-    let out = Command::new(&settings.python)
-        .arg(&loadgen)
-        .args(["--url", &settings.ports.base_url(Component::App)])
+fn run_loadgen(settings: &Settings, args: &DemoArgs) -> Result<Value> {
+    let (mut command, loadgen) = load::loadgen(settings);
+    let out = command
         .args(["--duration", &args.duration.to_string()])
         .args(["--rate", &args.rate.to_string(), "--json"])
         .stderr(Stdio::inherit())

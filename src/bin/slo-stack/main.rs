@@ -7,6 +7,8 @@ mod demo;
 mod error;
 mod http;
 mod interrupt;
+mod load;
+mod postgres;
 mod process;
 mod render;
 mod settings;
@@ -33,8 +35,9 @@ to the app.";
 #[command(
     name = "slo-stack",
     version,
-    about = "Runs slo's Docker-free demo stack: demo-api, Prometheus, Alertmanager, an alert \
-             webhook sink and node-exporter on 127.0.0.1",
+    about = "Runs slo's Docker-free demo stack: demo-api (on SQLite, or PostgreSQL with \
+             --postgres), Prometheus, Alertmanager, an alert webhook sink and node-exporter on \
+             127.0.0.1",
     after_help = AFTER_HELP
 )]
 struct Cli {
@@ -52,8 +55,16 @@ enum Command {
     Down,
     /// Show what runs where
     Status,
-    /// Run the load generator against the app (arguments go to loadgen.py: see `load --help`)
+    /// Run a load generator against the app; the arguments after the options go to it
+    /// (loadgen.py's: `load -- --help`; Locust's after stack/locust/run.sh's profile, e.g.
+    /// `load --load locust --profile baseline -u 10 -r 10 -t 20s`)
     Load {
+        /// The load generator
+        #[arg(long = "load", value_enum, default_value_t = load::Tool::Loadgen)]
+        tool: load::Tool,
+        /// Locust's load profile
+        #[arg(long, value_enum, default_value_t = load::Profile::Baseline)]
+        profile: load::Profile,
         #[arg(
             trailing_var_arg = true,
             allow_hyphen_values = true,
@@ -68,8 +79,9 @@ enum Command {
         #[arg(value_name = "KEY=VALUE", value_parser = stack::parse_fault_setting)]
         changes: Vec<stack::FaultSetting>,
     },
-    /// Wait until Prometheus has scraped TOTAL requests of the app in all
-    WaitScraped { total: u64 },
+    /// Wait until Prometheus has scraped TOTAL requests of the app in all [default: the
+    /// count the app reports now]
+    WaitScraped { total: Option<u64> },
     /// Only write the effective Prometheus and Alertmanager configs into the run directory
     Render,
     /// slo end to end: validate, generate rules, start the stack, load with injected errors,
@@ -90,7 +102,11 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", rendered.alertmanager.display());
             Ok(())
         }
-        Command::Load { args } => Err(stack::load(&settings, &args)),
+        Command::Load {
+            tool,
+            profile,
+            args,
+        } => Err(stack::load(&settings, tool, profile, &args)),
         Command::Down => stack::down(&settings),
         Command::Status => stack::status(&settings, &Http::new()?),
         Command::Fault { changes } => {

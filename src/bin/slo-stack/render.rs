@@ -212,6 +212,7 @@ mod tests {
         alertmanager: 19093,
         sink: 15001,
         node_exporter: 19100,
+        postgres: 15432,
     };
 
     fn yaml(text: &str) -> Value {

@@ -44,6 +44,13 @@ pub struct StackArgs {
     /// node-exporter's port [default: 9100, or the running stack's]
     #[arg(long, env = "SLO_STACK_NODE_PORT", value_name = "PORT", value_parser = port(), global = true)]
     node_port: Option<u16>,
+    /// PostgreSQL's port with --postgres [default: 5432, or the running stack's]
+    #[arg(long, env = "SLO_STACK_PG_PORT", value_name = "PORT", value_parser = port(), global = true)]
+    pg_port: Option<u16>,
+    /// Store the app's items in PostgreSQL (Debian's postgresql package, a cluster under
+    /// RUN_DIR/postgres) instead of SQLite (RUN_DIR/demo-api.sqlite3)
+    #[arg(long, env = "SLO_STACK_POSTGRES", global = true)]
+    postgres: bool,
     /// Start node-exporter
     #[arg(long, env = "SLO_STACK_NODE_EXPORTER", value_enum, default_value_t = NodeExporter::Auto, global = true)]
     node_exporter: NodeExporter,
@@ -90,6 +97,7 @@ pub struct Settings {
     pub run_dir: PathBuf,
     pub ports: Ports,
     pub node_exporter: NodeExporter,
+    pub postgres: bool,
     pub rules: PathBuf,
     pub venv: PathBuf,
     pub python: String,
@@ -112,6 +120,7 @@ const DEFAULT_PORTS: Ports = Ports {
     alertmanager: 9093,
     sink: 5001,
     node_exporter: 9100,
+    postgres: 5432,
 };
 
 impl StackArgs {
@@ -136,6 +145,7 @@ impl StackArgs {
             alertmanager: self.am_port.unwrap_or(fallback.alertmanager),
             sink: self.sink_port.unwrap_or(fallback.sink),
             node_exporter: self.node_port.unwrap_or(fallback.node_exporter),
+            postgres: self.pg_port.unwrap_or(fallback.postgres),
         };
         Ok(Settings {
             rules: self
@@ -149,6 +159,7 @@ impl StackArgs {
             run_dir,
             ports,
             node_exporter: self.node_exporter,
+            postgres: self.postgres,
             python: self.python,
             timeout: self.timeout,
             stop_timeout: self.stop_timeout,

@@ -11,6 +11,8 @@ use crate::component::Component;
 use crate::error::{Error, Result};
 use crate::http::{Http, Prometheus};
 use crate::interrupt;
+use crate::load::{self, Profile, Tool};
+use crate::postgres::{self, Cluster};
 use crate::process::{PidFile, Stopped};
 use crate::render::{Rendered, render};
 use crate::settings::{NodeExporter, Settings};
@@ -125,7 +127,7 @@ fn ensure_venv(settings: &Settings) -> Result<PathBuf> {
 }
 
 /// Runs a setup tool with its output on stderr (stdout is this program's answer).
-fn run_tool(command: &mut Command) -> Result<()> {
+pub fn run_tool(command: &mut Command) -> Result<()> {
     let shown = format!("{command:?}");
     let status = command
         .stdin(Stdio::null())
@@ -186,8 +188,14 @@ fn command(
                 .arg(stack.join("app/main.py"))
                 .args(["--host", "127.0.0.1", "--port", &port.to_string()])
                 .env("APP_LOG_FILE", &settings.app_log_file)
-                // The app keeps its data under the run directory.
+                // The app keeps its SQLite file under the run directory.
                 .env("SLO_STACK_RUN_DIR", run);
+            if settings.postgres {
+                command.env(
+                    "DATABASE_URL",
+                    postgres::database_url(settings.ports.postgres),
+                );
+            }
         }
         Component::Alertmanager => {
             command = Command::new(&programs.alertmanager);
@@ -264,12 +272,17 @@ pub fn up(settings: &Settings, http: &Http) -> Result<()> {
         .into_iter()
         .filter_map(|c| Some((c, command(c, settings, &programs, &venv_python, &configs)?)))
         .collect();
-    for (component, _) in &plan {
-        let port = settings.ports.of(*component);
+    let postgres_port = settings
+        .postgres
+        .then_some(("postgres", settings.ports.postgres));
+    let ports = plan
+        .iter()
+        .map(|(component, _)| (component.name(), settings.ports.of(*component)))
+        .chain(postgres_port);
+    for (name, port) in ports {
         if port_in_use(port) {
             return Err(Error::new(format!(
-                "port {port} on 127.0.0.1 ({}) is already in use",
-                component.name()
+                "port {port} on 127.0.0.1 ({name}) is already in use"
             )));
         }
     }
@@ -286,6 +299,9 @@ pub fn up(settings: &Settings, http: &Http) -> Result<()> {
         settings,
         ready: false,
     };
+    if settings.postgres {
+        Cluster::new(settings).start(settings.timeout)?;
+    }
     let mut started = Vec::new();
     for (component, command) in plan {
         let shown = format!("{command:?}");
@@ -380,6 +396,10 @@ pub fn down(settings: &Settings) -> Result<()> {
             None => {}
         }
     }
+    // After the app, which would answer 503 meanwhile.
+    if Cluster::new(settings).stop()? {
+        note("stopped postgres");
+    }
     settings.remove_state()
 }
 
@@ -401,6 +421,16 @@ pub fn status(settings: &Settings, http: &Http) -> Result<()> {
             None => println!("{name:<14} stopped"),
         }
     }
+    let cluster = Cluster::new(settings);
+    if cluster.may_run() {
+        any_running = true;
+        println!(
+            "{:<14} running           127.0.0.1:{} (log: {})",
+            "postgres",
+            settings.ports.postgres,
+            cluster.log().display()
+        );
+    }
     if any_running {
         println!(
             "logs: {} (app JSON log: {})",
@@ -411,8 +441,26 @@ pub fn status(settings: &Settings, http: &Http) -> Result<()> {
     Ok(())
 }
 
-/// Waits until Prometheus has scraped `total` requests of the app in all.
-pub fn wait_scraped(settings: &Settings, http: &Http, total: u64) -> Result<()> {
+/// Waits until Prometheus has scraped `total` requests of the app in all, by default the
+/// count the app itself reports now (right for a load generator that has stopped, when
+/// transport errors make its own count of answered requests uncertain).
+pub fn wait_scraped(settings: &Settings, http: &Http, total: Option<u64>) -> Result<()> {
+    let total = match total {
+        Some(total) => total,
+        None => {
+            // Retried: an app just relieved of heavy load may still be draining connections.
+            let url = format!("{}/metrics", settings.ports.base_url(Component::App));
+            let mut last_error = None;
+            let answer = poll(settings.timeout, Duration::from_millis(500), || {
+                Ok(http.get(&url).map_err(|e| last_error = Some(e)).ok())
+            })?;
+            let Some(exposition) = answer else {
+                return Err(last_error.unwrap_or_else(|| Error::new(format!("{url}: no answer"))));
+            };
+            requests_total(&exposition)
+                .ok_or_else(|| Error::new(format!("{url} has no http_requests_total")))?
+        }
+    };
     let prometheus = prometheus(settings, http);
     let expr = format!("sum(http_requests_total{{job=\"{APP_JOB}\"}})");
     let mut seen = None;
@@ -471,21 +519,29 @@ pub fn parse_fault_setting(text: &str) -> std::result::Result<FaultSetting, Stri
     Ok((key.to_string(), value))
 }
 
-/// Replaces this process with the load generator aimed at the app.
-pub fn load(settings: &Settings, args: &[String]) -> Error {
+/// The sum of the `http_requests_total` series in a Prometheus text exposition.
+fn requests_total(exposition: &str) -> Option<u64> {
+    let counts: Vec<f64> = exposition
+        .lines()
+        .filter(|line| {
+            line.strip_prefix("http_requests_total")
+                .is_some_and(|rest| rest.starts_with(['{', ' ']))
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse().ok())
+        .collect();
+    // Counters are integers, which f64 holds exactly.
+    (!counts.is_empty()).then(|| counts.iter().sum::<f64>() as u64)
+}
+
+/// Replaces this process with a load generator aimed at the app.
+pub fn load(settings: &Settings, tool: Tool, profile: Profile, args: &[String]) -> Error {
     use std::os::unix::process::CommandExt;
-    let loadgen = settings.stack_dir.join("loadgen/loadgen.py");
-    let err = Command::new(&settings.python)
-        .arg(&loadgen)
-        .arg("--url")
-        .arg(settings.ports.base_url(Component::App))
-        .args(args)
-        .exec();
-    Error::new(format!(
-        "cannot run {} {}: {err}",
-        settings.python,
-        loadgen.display()
-    ))
+    let (mut command, script) = match tool {
+        Tool::Loadgen => load::loadgen(settings),
+        Tool::Locust => load::locust(settings, profile),
+    };
+    let err = command.args(args).exec();
+    Error::new(format!("cannot run {}: {err}", script.display()))
 }
 
 #[cfg(test)]
@@ -506,6 +562,18 @@ mod tests {
                 ("latency_ratio".to_string(), Value::Null),
             ]
         );
+    }
+
+    #[test]
+    fn the_request_total_sums_every_series_of_the_counter() {
+        let exposition = "\
+# TYPE http_requests_total counter
+http_requests_total{handler=\"/items\",status=\"2xx\"} 40.0
+http_requests_total{handler=\"/items\",status=\"5xx\"} 2.0
+http_requests_total_created{handler=\"/items\"} 1.7e9
+";
+        assert_eq!(requests_total(exposition), Some(42));
+        assert_eq!(requests_total("up 1\n"), None);
     }
 
     #[test]
