@@ -3,9 +3,6 @@
 
 use std::path::Path;
 
-use clap::CommandFactory;
-
-use crate::cli::Cli;
 use crate::error::Error;
 use crate::interface::Outcome;
 use crate::live::Severity;
@@ -36,16 +33,8 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
             let _ = Destination::Stdout.finish(&format!("{text}\n"))?;
             Ok(Outcome::Success)
         }
-        Command::Completions(shell) => {
-            let _ = Destination::Stdout.write(|out| {
-                clap_complete::generate(shell, &mut Cli::command(), "slo", out);
-                Ok(())
-            })?;
-            Ok(Outcome::Success)
-        }
-        Command::Man => {
-            let _ = Destination::Stdout
-                .write(|out| clap_mangen::Man::new(Cli::command()).render(out))?;
+        Command::CommandLineFile(bytes) => {
+            let _ = Destination::Stdout.write(|out| out.write_all(&bytes))?;
             Ok(Outcome::Success)
         }
     }

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use clap::CommandFactory;
+
 use crate::calendar::{PeriodChoice, Timing};
 use crate::cli::{
     CheckArgs, Cli, ColorChoice, ConfigArgs, EvaluationArgs, GenerateDashboardArgs,
@@ -40,8 +42,9 @@ pub enum Command {
     GenerateDashboard(Vec<Spec>, GenerateDashboard),
     Lint(Vec<Located>, Lint),
     Schema,
-    Completions(clap_complete::Shell),
-    Man,
+    /// A file made from the command line's own definition: a shell's completion script or
+    /// the man page, rendered here so that nothing past settings needs clap.
+    CommandLineFile(Vec<u8>),
 }
 
 /// The Prometheus `validate` checks the spec against, and when.
@@ -145,8 +148,18 @@ impl Command {
                 },
             ),
             crate::cli::Command::Schema => Command::Schema,
-            crate::cli::Command::Completions { shell } => Command::Completions(shell),
-            crate::cli::Command::Man => Command::Man,
+            crate::cli::Command::Completions { shell } => {
+                let mut script = Vec::new();
+                clap_complete::generate(shell, &mut Cli::command(), "slo", &mut script);
+                Command::CommandLineFile(script)
+            }
+            crate::cli::Command::Man => {
+                let mut page = Vec::new();
+                clap_mangen::Man::new(Cli::command())
+                    .render(&mut page)
+                    .map_err(|e| Error::Usage(format!("cannot render the man page: {e}")))?;
+                Command::CommandLineFile(page)
+            }
         };
         Ok(command)
     }
