@@ -410,6 +410,8 @@ mod tests {
                 Some(r) if r <= 0.0 => Status::Exhausted,
                 Some(_) => Status::Ok,
             },
+            source: Default::default(),
+            coverage: None,
         }
     }
 

@@ -22,6 +22,7 @@ pub mod promql;
 pub mod report;
 pub mod rules;
 pub mod settings;
+pub mod source;
 pub mod spec;
 pub mod timestamp;
 

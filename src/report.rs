@@ -24,10 +24,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::interface::report::QueryErrorKind;
+use crate::interface::report::{DataSource, QueryErrorKind};
 use crate::model::{Labels, Sli, Slo, Spec, Window, measured_windows};
 use crate::prometheus::{Answer, Client, QueryError, Sample, series_text};
 use crate::promql::{self, Counted, EventQueries, RangeFn};
+use crate::source::{self, Source, SourceOptions};
 
 /// The result of evaluating a set of SLOs at one instant.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +95,10 @@ pub struct SloStatus {
     /// were no events in that window.
     pub burn_rates: BTreeMap<Window, Option<f64>>,
     pub status: Status,
+    /// Which series the numbers come from.
+    pub source: DataSource,
+    /// Fraction of the window the recorded history spans; `None` when read from raw series.
+    pub coverage: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -140,6 +145,8 @@ pub struct EvaluationOptions {
     pub deadline: Option<Window>,
     /// Whether a warning from Prometheus (e.g. a partial response) makes the SLO an error.
     pub fail_on_warnings: bool,
+    /// Raw or recorded series (`--source`).
+    pub source: SourceOptions,
 }
 
 impl EvaluationOptions {
@@ -206,9 +213,60 @@ pub enum Measured {
 }
 
 /// Evaluates the selected SLOs of `spec` at `options.at`. Every query runs at that instant,
-/// concurrently within the client's limit; a query shared by two SLOs runs once.
+/// concurrently within the client's limit; a query shared by two SLOs runs once. Unless
+/// `--source raw`, the recorded series are read first (a constant number of queries), and
+/// only the SLOs they do not stand for are measured from the raw series.
 pub async fn evaluate(client: &Client, spec: &Spec, options: &EvaluationOptions) -> Report {
     let selected = options.selected(spec);
+    let mut recorded = match options.source.source {
+        Source::Raw => source::rules::Decided::default(),
+        Source::Rules | Source::Auto => source::rules::read(client, spec, &selected, options).await,
+    };
+    let raw: Vec<&Slo> = selected
+        .iter()
+        .filter(|slo| !recorded.slos.contains_key(&slo.name))
+        .copied()
+        .collect();
+    let (raw_outcomes, raw_warnings) = evaluate_raw(client, &spec.service, &raw, options).await;
+    let mut raw_outcomes: HashMap<String, _> = raw_outcomes.into_iter().collect();
+    let mut warnings = recorded.warnings;
+    warnings.extend(raw_warnings);
+    let slos = selected
+        .iter()
+        .map(|slo| {
+            let outcome = match recorded.slos.remove(&slo.name) {
+                Some(Ok(recording)) => {
+                    assess(&spec.service, slo, &recording.measured, options.warn_below)
+                        .map(|rows| recording.label(rows))
+                }
+                Some(Err(error)) => Err(error),
+                None => raw_outcomes
+                    .remove(&slo.name)
+                    .expect("every SLO not read from rules is measured raw"),
+            };
+            SloEvaluation {
+                slo: slo.name.clone(),
+                outcome,
+            }
+        })
+        .collect();
+    Report {
+        evaluated_at: options.at,
+        slos,
+        warnings,
+    }
+}
+
+/// The outcome of each of `selected` from the raw series, and the warnings Prometheus gave.
+async fn evaluate_raw(
+    client: &Client,
+    service: &str,
+    selected: &[&Slo],
+    options: &EvaluationOptions,
+) -> (
+    Vec<(String, Result<Vec<SloStatus>, EvaluationError>)>,
+    Vec<String>,
+) {
     let plans: Vec<BTreeMap<Window, Plan>> = selected
         .iter()
         .map(|slo| {
@@ -224,24 +282,17 @@ pub async fn evaluate(client: &Client, spec: &Spec, options: &EvaluationOptions)
         .map(str::to_string)
         .collect();
     let answers = run_all(client, distinct, options).await;
-    let warnings = echoed_notes(&selected, &plans, &answers);
-    let slos = selected
+    let warnings = echoed_notes(selected, &plans, &answers);
+    let outcomes = selected
         .iter()
         .zip(&plans)
         .map(|(slo, plan)| {
             let outcome = measurements(slo, plan, &answers, options.fail_on_warnings)
-                .and_then(|m| assess(&spec.service, slo, &m, options.warn_below));
-            SloEvaluation {
-                slo: slo.name.clone(),
-                outcome,
-            }
+                .and_then(|m| assess(service, slo, &m, options.warn_below));
+            (slo.name.clone(), outcome)
         })
         .collect();
-    Report {
-        evaluated_at: options.at,
-        slos,
-        warnings,
-    }
+    (outcomes, warnings)
 }
 
 /// Each query's warnings and infos, once per query however many SLOs share it, naming them.
@@ -278,7 +329,7 @@ fn echoed_notes(
 }
 
 /// Every query's answer, all at `options.at`; those unanswered at the deadline fail.
-async fn run_all(
+pub(crate) async fn run_all(
     client: &Client,
     queries: BTreeSet<String>,
     options: &EvaluationOptions,
@@ -446,6 +497,8 @@ pub fn assess(
                 events: here.and_then(|o| o.events),
                 burn_rates,
                 status: status(budget_remaining, warn_below),
+                source: DataSource::Raw,
+                coverage: None,
             }
         })
         .collect())
@@ -467,7 +520,7 @@ fn observe(slo: &Slo, measured: &Measured) -> Result<BTreeMap<Labels, Observed>,
     let group_by = slo.sli.group_by();
     match measured {
         Measured::ErrorRatio { query, samples } => {
-            if samples.len() > 1 {
+            if group_by.is_empty() && samples.len() > 1 {
                 return Err(evaluation_error(
                     slo,
                     query,
@@ -480,12 +533,13 @@ fn observe(slo: &Slo, measured: &Measured) -> Result<BTreeMap<Labels, Observed>,
                     ),
                 ));
             }
-            samples
-                .iter()
+            // One ratio per group: a raw SLI has none; recorded ratios do, by group_by.
+            by_group(slo, query, samples, group_by)?
+                .into_iter()
                 // 0/0: no traffic in the window. No data, which is never a pass.
-                .filter(|s| !s.value.is_nan())
-                .map(|s| {
-                    if !(-ROUNDING..=1.0 + ROUNDING).contains(&s.value) {
+                .filter(|(_, ratio)| !ratio.is_nan())
+                .map(|(group, ratio)| {
+                    if !(-ROUNDING..=1.0 + ROUNDING).contains(&ratio) {
                         return Err(evaluation_error(
                             slo,
                             query,
@@ -493,16 +547,16 @@ fn observe(slo: &Slo, measured: &Measured) -> Result<BTreeMap<Labels, Observed>,
                             format!(
                                 "the error-ratio query returned {} for {}; an error ratio is \
                                  between 0 and 1",
-                                promql::number(s.value),
-                                series_text(&s.labels)
+                                promql::number(ratio),
+                                series_text(&group)
                             ),
                         ));
                     }
                     let observed = Observed {
                         events: None,
-                        error_ratio: Some(s.value.clamp(0.0, 1.0)),
+                        error_ratio: Some(ratio.clamp(0.0, 1.0)),
                     };
-                    Ok((Labels::new(), observed))
+                    Ok((group, observed))
                 })
                 .collect()
         }

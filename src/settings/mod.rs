@@ -20,6 +20,7 @@ use crate::prometheus::Client;
 use crate::promql::LabelStyle;
 use crate::report::EvaluationOptions;
 use crate::rules;
+use crate::source::{Source, SourceOptions};
 
 /// Taken as typed: clap already checked it.
 pub use crate::cli::CheckFormat;
@@ -74,6 +75,13 @@ impl Evaluation {
     /// `--at` (default: now, whole seconds), `--slo` (an unknown name is refused with a
     /// did-you-mean), `--warn-below` (a percentage) and the connection flags.
     pub fn new(args: &EvaluationArgs, spec: &Spec) -> Result<Self, Error> {
+        if args.source != Source::Rules && args.allow_partial_coverage {
+            return Err(Error::Usage(
+                "--allow-partial-coverage applies to --source rules only: --source auto reads \
+                 the raw series wherever the recorded history is younger than the window"
+                    .into(),
+            ));
+        }
         let options = EvaluationOptions {
             at: args.at.unwrap_or_else(now),
             slos: select(spec, &args.slos)?,
@@ -85,6 +93,11 @@ impl Evaluation {
             })? / 100.0,
             deadline: args.deadline,
             fail_on_warnings: args.fail_on_warnings,
+            source: SourceOptions {
+                source: args.source,
+                allow_partial_coverage: args.allow_partial_coverage,
+                label_style: args.label_style,
+            },
         };
         Ok(Evaluation {
             options,

@@ -12,6 +12,7 @@ mod hostile_source;
 mod report;
 mod report_faults;
 mod rules;
+mod rules_source;
 mod spec_fuzz;
 mod stack;
 mod validate;

@@ -33,6 +33,8 @@ fn row(status: &SloStatus) -> Row {
             .map(|(w, rate)| (WindowText(*w), rate.map(tidy)))
             .collect(),
         status: status.status,
+        source: status.source,
+        coverage: status.coverage.map(tidy),
     }
 }
 
@@ -67,7 +69,7 @@ mod tests {
                     "budget_remaining": null, "events": null,
                     "burn_rates": {"5m": null, "1h": null, "6h": null, "1d": null, "3d": null,
                                    "30d": null},
-                    "status": "no_data"
+                    "status": "no_data", "source": "raw", "coverage": null
                 }]
             })
         );

@@ -86,6 +86,8 @@ pub(crate) mod tests {
                 .map(|w| (w, None))
                 .collect::<BTreeMap<_, _>>(),
             status: Status::NoData,
+            source: Default::default(),
+            coverage: None,
         };
         Report {
             evaluated_at: 1_793_491_200.0,
