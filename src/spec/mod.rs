@@ -88,6 +88,16 @@ pub struct Loaded<T = Spec> {
     pub warnings: Vec<String>,
 }
 
+impl Loaded<Located> {
+    /// The specs without the positions they were read from.
+    fn into_specs(self) -> Loaded {
+        Loaded {
+            specs: self.specs.into_iter().map(|located| located.spec).collect(),
+            warnings: self.warnings,
+        }
+    }
+}
+
 /// The name under which standard input is reported.
 pub const STDIN_NAME: &str = "<stdin>";
 
@@ -105,15 +115,7 @@ pub fn load(path: &Path) -> Result<Spec, SpecError> {
 /// format its own markers name. SLOs whose spec gives no window get `default_window`. A
 /// service's SLO defined twice, in one file or across files, is an error.
 pub fn load_all(paths: &[PathBuf], default_window: Window) -> Result<Loaded, SpecError> {
-    let loaded = Located::load_all(paths, default_window)?;
-    Ok(Loaded {
-        specs: loaded
-            .specs
-            .into_iter()
-            .map(|located| located.spec)
-            .collect(),
-        warnings: loaded.warnings,
-    })
+    Ok(Located::load_all(paths, default_window)?.into_specs())
 }
 
 /// Validates the text of a file holding one spec; `source_name` is used in messages and
@@ -141,15 +143,7 @@ pub fn parse_all(
     source_name: &str,
     default_window: Window,
 ) -> Result<Loaded, SpecError> {
-    let loaded = parse_located(text, source_name, default_window)?;
-    Ok(Loaded {
-        specs: loaded
-            .specs
-            .into_iter()
-            .map(|located| located.spec)
-            .collect(),
-        warnings: loaded.warnings,
-    })
+    Ok(parse_located(text, source_name, default_window)?.into_specs())
 }
 
 /// A valid spec with the positions of the document it was read from, to locate findings
