@@ -123,16 +123,22 @@ fn slo_command(spec: &Path, url: &str) -> String {
     )
 }
 
-#[test]
-fn progress_shows_on_the_terminal_after_a_moment_and_never_reaches_stdout() {
-    let server = FakeServer::start(Mode::Slow {
+/// A server that answers every query with the same small ratio after 0.3 s, so a report
+/// runs long enough for the progress line to show.
+fn slow_server() -> FakeServer {
+    FakeServer::start(Mode::Slow {
         delay: Duration::from_millis(300),
         then: Box::new(Mode::Custom {
             http_status: 200,
             content_type: "application/json".into(),
             body: ratio_answer(0.001),
         }),
-    });
+    })
+}
+
+#[test]
+fn progress_shows_on_the_terminal_after_a_moment_and_never_reaches_stdout() {
+    let server = slow_server();
     let dir = TempDir::new("terminal-progress");
     let spec = dir.join("slo.yaml");
     std::fs::write(&spec, raw_spec(&["alpha", "beta", "gamma", "delta"])).unwrap();
@@ -168,14 +174,7 @@ fn progress_shows_on_the_terminal_after_a_moment_and_never_reaches_stdout() {
 
 #[test]
 fn progress_stays_out_of_ci_logs_even_on_a_terminal() {
-    let server = FakeServer::start(Mode::Slow {
-        delay: Duration::from_millis(300),
-        then: Box::new(Mode::Custom {
-            http_status: 200,
-            content_type: "application/json".into(),
-            body: ratio_answer(0.001),
-        }),
-    });
+    let server = slow_server();
     let dir = TempDir::new("terminal-ci");
     let spec = dir.join("slo.yaml");
     std::fs::write(&spec, raw_spec(&["alpha", "beta"])).unwrap();
