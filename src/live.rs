@@ -1,11 +1,13 @@
 //! `slo validate --prometheus-url`: the mistakes only live data reveals. Each SLO's selectors
 //! are asked whether they match any series over the SLO's window, and when one does not,
-//! why; then the latency threshold against the buckets, the `group_by` labels against the
-//! total series, and a raw query's values. A bounded set of instant queries, one at a time.
+//! why; then whether each is a counter (by name, else by Prometheus' metadata), the latency
+//! threshold against the buckets, the `group_by` labels against the total series, and a raw
+//! query's values. A bounded set of instant queries, one at a time.
 
 use promql_parser::label::MatchOp;
 use promql_parser::parser::{self, Expr};
 
+use crate::interface::report::QueryErrorKind;
 use crate::model::{LatencySli, RatioEvents, Sli, Slo, Spec};
 use crate::prometheus::{Answer, Client, QueryError, series_text};
 use crate::promql;
@@ -13,6 +15,8 @@ use crate::spec::did_you_mean;
 
 /// More groups than this make dashboards unreadable and rules heavy.
 const MANY_GROUPS: f64 = 100.0;
+/// Name endings of counters, including a histogram's: no need to ask the metadata.
+const COUNTER_SUFFIXES: [&str; 3] = ["_total", "_count", "_bucket"];
 /// How many existing label values a message lists.
 const LISTED_VALUES: usize = 5;
 
@@ -72,6 +76,9 @@ impl Checker<'_> {
         }
         if !all_match {
             return Ok(());
+        }
+        for probe in probes(&slo.sli) {
+            self.counter(slo, &probe).await?;
         }
         match &slo.sli {
             Sli::Latency(latency) => self.threshold(slo, latency, &window).await?,
@@ -189,6 +196,59 @@ impl Checker<'_> {
         let hint = "no series has all of them at once".to_string();
         self.report(slo, &probe.field, Severity::Error, message, Some(hint));
         Ok(false)
+    }
+
+    /// An SLI counts events, so what it reads must be a counter: a name with a counter's
+    /// suffix, else a metric Prometheus' metadata types as one. A gauge's increase counts nothing.
+    async fn counter(&mut self, slo: &Slo, probe: &Probe) -> Result<(), QueryError> {
+        let Some((name, _)) = name_and_matchers(&probe.selector) else {
+            return Ok(());
+        };
+        if COUNTER_SUFFIXES.iter().any(|suffix| name.ends_with(suffix)) {
+            return Ok(());
+        }
+        let kind = match self.client.metric_type(&name).await {
+            Ok(kind) => kind,
+            // A server without the metadata API (some query frontends): nothing to learn.
+            Err(e) if e.kind == (QueryErrorKind::HttpStatus { status: 404 }) => None,
+            Err(e) => return Err(e),
+        };
+        let counter_hint =
+            || Some("count events with a counter (its name ends in `_total`)".to_string());
+        match kind.as_deref() {
+            Some("counter" | "histogram") => {}
+            Some("gauge") => {
+                let message = format!(
+                    "`{name}` is a gauge (Prometheus' metadata): it goes up and down, so its increase counts no events"
+                );
+                self.report(slo, &probe.field, Severity::Error, message, counter_hint());
+            }
+            Some(other) => {
+                let message = format!(
+                    "`{name}` is typed `{other}` in Prometheus' metadata, not counter: its increase counts events only if it never goes down"
+                );
+                self.report(
+                    slo,
+                    &probe.field,
+                    Severity::Warning,
+                    message,
+                    counter_hint(),
+                );
+            }
+            None => {
+                let message = format!(
+                    "Prometheus has no metadata for `{name}`, so whether it is a counter cannot be checked"
+                );
+                self.report(
+                    slo,
+                    &probe.field,
+                    Severity::Warning,
+                    message,
+                    counter_hint(),
+                );
+            }
+        }
+        Ok(())
     }
 
     async fn names(&mut self) -> Result<Vec<String>, QueryError> {

@@ -173,7 +173,7 @@ impl Client {
     /// Runs `promql` as an instant query at `at` (Unix seconds). At most `--concurrency`
     /// queries are in flight at once; connection resets and 5xx answers are retried.
     pub async fn query(&self, promql: &str, at: f64) -> Result<Answer, QueryError> {
-        self.send(promql, When::Instant(at)).await
+        self.query_call(promql, When::Instant(at)).await
     }
 
     /// Runs `promql` as a range query at every `step` from `start` to `end` (Unix seconds),
@@ -185,10 +185,31 @@ impl Client {
         end: f64,
         step: Window,
     ) -> Result<Answer, QueryError> {
-        self.send(promql, When::Range { start, end, step }).await
+        self.query_call(promql, When::Range { start, end, step })
+            .await
     }
 
-    async fn send(&self, promql: &str, when: When) -> Result<Answer, QueryError> {
+    /// The metric type Prometheus' metadata gives `metric` (`counter`, `gauge`, ...), from
+    /// what it scraped; `None` when it has none (backfilled, remote-written or never scraped).
+    pub async fn metric_type(&self, metric: &str) -> Result<Option<String>, QueryError> {
+        self.send(Call::Metadata(metric))
+            .await
+            .map(|reply| match reply {
+                Reply::MetricType(kind) => kind,
+                Reply::Answer(_) => unreachable!("a metadata call is read as metadata"),
+            })
+    }
+
+    async fn query_call(&self, promql: &str, when: When) -> Result<Answer, QueryError> {
+        self.send(Call::Query(promql, when))
+            .await
+            .map(|reply| match reply {
+                Reply::Answer(answer) => answer,
+                Reply::MetricType(_) => unreachable!("a query is read as a query"),
+            })
+    }
+
+    async fn send(&self, call: Call<'_>) -> Result<Reply, QueryError> {
         let _permit = self
             .in_flight
             .acquire()
@@ -200,7 +221,7 @@ impl Client {
             if let Some(error) = self.unreachable.get() {
                 return Err(error.clone());
             }
-            match self.attempt(promql, when).await {
+            match self.attempt(call).await {
                 Ok(answer) => return Ok(answer),
                 Err(Failure::Transient(_)) if attempt < ATTEMPTS => {
                     tokio::time::sleep(backoff).await;
@@ -219,27 +240,35 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, promql: &str, when: When) -> Result<Answer, Failure> {
-        let mut form = vec![("query", promql.to_string())];
-        let url = match when {
-            When::Instant(at) => {
-                form.push(("time", at.to_string()));
-                self.query_url.clone()
+    async fn attempt(&self, call: Call<'_>) -> Result<Reply, Failure> {
+        let request = match call {
+            Call::Query(promql, when) => {
+                let mut form = vec![("query", promql.to_string())];
+                let url = match when {
+                    When::Instant(at) => {
+                        form.push(("time", at.to_string()));
+                        self.query_url.clone()
+                    }
+                    When::Range { start, end, step } => {
+                        form.extend([
+                            ("start", start.to_string()),
+                            ("end", end.to_string()),
+                            ("step", step.duration().as_secs_f64().to_string()),
+                        ]);
+                        sibling_url(&self.query_url, "query_range")
+                    }
+                };
+                self.http.post(url).form(&form)
             }
-            When::Range { start, end, step } => {
-                form.extend([
-                    ("start", start.to_string()),
-                    ("end", end.to_string()),
-                    ("step", step.duration().as_secs_f64().to_string()),
-                ]);
-                range_url(&self.query_url)
+            Call::Metadata(metric) => {
+                let mut url = sibling_url(&self.query_url, "metadata");
+                url.query_pairs_mut()
+                    .append_pair("metric", metric)
+                    .append_pair("limit", "1");
+                self.http.get(url)
             }
         };
-        let request = self
-            .http
-            .post(url)
-            .timeout(self.timeout.duration())
-            .form(&form);
+        let request = request.timeout(self.timeout.duration());
         let request = match &*self.auth {
             Auth::None => request,
             Auth::Bearer(token) => request.bearer_auth(token),
@@ -268,14 +297,19 @@ impl Client {
             bytes: 0,
         };
         let body = self.read_body(&mut response, &mut held).await?;
-        let range = matches!(when, When::Range { .. });
-        interpret(
-            status,
-            &body,
-            self.limits.max_series,
-            &self.shown_url,
-            range,
-        )
+        match call {
+            Call::Query(_, when) => interpret(
+                status,
+                &body,
+                self.limits.max_series,
+                &self.shown_url,
+                matches!(when, When::Range { .. }),
+            )
+            .map(Reply::Answer),
+            Call::Metadata(metric) => {
+                interpret_metadata(status, &body, metric, &self.shown_url).map(Reply::MetricType)
+            }
+        }
     }
 
     /// The body, read as it streams in, within `--max-response-bytes` for all the bodies
@@ -354,6 +388,20 @@ enum When {
     Range { start: f64, end: f64, step: Window },
 }
 
+/// What one request asks the API.
+#[derive(Debug, Clone, Copy)]
+enum Call<'a> {
+    Query(&'a str, When),
+    /// `/api/v1/metadata` of one metric.
+    Metadata(&'a str),
+}
+
+/// What a [`Call`] is answered with.
+enum Reply {
+    Answer(Answer),
+    MetricType(Option<String>),
+}
+
 /// One body's share of the bytes all bodies hold at once; given back when dropped.
 struct Held<'a> {
     buffered: &'a AtomicU64,
@@ -413,10 +461,11 @@ fn query_url(base: &reqwest::Url) -> reqwest::Url {
     url
 }
 
-/// `<base>/api/v1/query_range`, beside [`query_url`].
-fn range_url(query_url: &reqwest::Url) -> reqwest::Url {
+/// `<base>/api/v1/<endpoint>` (`query_range`, `metadata`), beside [`query_url`].
+fn sibling_url(query_url: &reqwest::Url, endpoint: &str) -> reqwest::Url {
     let mut url = query_url.clone();
-    url.set_path(&format!("{}_range", query_url.path()));
+    let base = query_url.path().trim_end_matches("query");
+    url.set_path(&format!("{base}{endpoint}"));
     url
 }
 
@@ -464,11 +513,11 @@ fn excerpt(body: &[u8]) -> String {
     clip_to(&flat, EXCERPT_CHARS)
 }
 
-/// The envelope of every API answer; `R` is how much of `data.result` is read.
+/// The envelope of every API answer; `D` is how much of `data` is read.
 #[derive(Deserialize)]
-struct ApiResponse<R> {
+struct ApiResponse<D> {
     status: String,
-    data: Option<ApiData<R>>,
+    data: Option<D>,
     #[serde(rename = "errorType")]
     error_type: Option<String>,
     error: Option<String>,
@@ -528,15 +577,13 @@ struct VectorSample {
     value: (f64, String),
 }
 
-/// What a complete answer of HTTP `status` says. The envelope is read first, with the result
-/// only counted, so that an answer over `max_series` is refused before its series are built.
-fn interpret(
+/// The `data` of a successful answer with its warnings and infos, or the failure an error
+/// answer, an HTTP error status or a body that is not the API's JSON means.
+fn envelope<D: serde::de::DeserializeOwned>(
     status: StatusCode,
     body: &[u8],
-    max_series: usize,
     shown_url: &str,
-    range: bool,
-) -> Result<Answer, Failure> {
+) -> Result<(D, Vec<String>, Vec<String>), Failure> {
     let http_failure = |kind: QueryErrorKind, detail: String| {
         let error = QueryError::new(
             kind,
@@ -548,9 +595,7 @@ fn interpret(
             Failure::Final(error)
         }
     };
-    let decode_failure =
-        |message: String| Failure::Final(QueryError::new(QueryErrorKind::Decode, message));
-    match serde_json::from_slice::<ApiResponse<ArrayLength>>(body) {
+    match serde_json::from_slice::<ApiResponse<D>>(body) {
         Ok(api) if api.status == "error" => {
             let error_type = clip(api.error_type.as_deref().unwrap_or("unknown error type"));
             let message = clip(api.error.as_deref().unwrap_or("no message"));
@@ -571,57 +616,7 @@ fn interpret(
             let data = api.data.ok_or_else(|| {
                 decode_failure("the answer has status `success` but no `data`".into())
             })?;
-            // A scalar's result is `[time, value]`, not series.
-            let is_series = matches!(data.result_type.as_str(), "vector" | "matrix");
-            if is_series && data.result.0 > max_series {
-                return Err(Failure::Final(QueryError::new(
-                    QueryErrorKind::Unusable,
-                    format!(
-                        "the query returned {} series, more than --max-series {max_series}; \
-                         aggregate it, or raise the limit",
-                        data.result.0
-                    ),
-                )));
-            }
-            let notes = |answer: Answer| Answer {
-                warnings: notes(api.warnings, "warning"),
-                infos: notes(api.infos, "info"),
-                ..answer
-            };
-            if range {
-                if data.result_type != "matrix" {
-                    return Err(decode_failure(format!(
-                        "the range query returned a {}, expected a matrix",
-                        clip(&data.result_type)
-                    )));
-                }
-                let series = read_result::<Vec<MatrixSeries>, _>(body, |raw| raw)
-                    .and_then(|raw| raw.into_iter().map(matrix_series).collect())
-                    .map_err(decode_failure)?;
-                return Ok(notes(Answer {
-                    series,
-                    ..Answer::default()
-                }));
-            }
-            let samples = match data.result_type.as_str() {
-                "vector" => read_result::<Vec<VectorSample>, _>(body, |raw| raw),
-                "scalar" => read_result::<(f64, String), _>(body, |value| {
-                    vec![VectorSample {
-                        metric: Labels::new(),
-                        value,
-                    }]
-                }),
-                other => Err(format!(
-                    "the query returned a {}, expected a vector",
-                    clip(other)
-                )),
-            }
-            .and_then(samples)
-            .map_err(decode_failure)?;
-            Ok(notes(Answer {
-                samples,
-                ..Answer::default()
-            }))
+            Ok((data, api.warnings, api.infos))
         }
         Ok(api) => Err(decode_failure(format!(
             "{shown_url} answered with status `{}`, expected `success`",
@@ -633,6 +628,98 @@ fn interpret(
             excerpt(body)
         ))),
     }
+}
+
+fn decode_failure(message: String) -> Failure {
+    Failure::Final(QueryError::new(QueryErrorKind::Decode, message))
+}
+
+/// What a complete answer of HTTP `status` to a query says. The envelope is read first, with
+/// the result only counted, so that an answer over `max_series` is refused before its series
+/// are built.
+fn interpret(
+    status: StatusCode,
+    body: &[u8],
+    max_series: usize,
+    shown_url: &str,
+    range: bool,
+) -> Result<Answer, Failure> {
+    let (data, warnings, infos) = envelope::<ApiData<ArrayLength>>(status, body, shown_url)?;
+    // A scalar's result is `[time, value]`, not series.
+    let is_series = matches!(data.result_type.as_str(), "vector" | "matrix");
+    if is_series && data.result.0 > max_series {
+        return Err(Failure::Final(QueryError::new(
+            QueryErrorKind::Unusable,
+            format!(
+                "the query returned {} series, more than --max-series {max_series}; \
+                 aggregate it, or raise the limit",
+                data.result.0
+            ),
+        )));
+    }
+    let notes = |answer: Answer| Answer {
+        warnings: notes(warnings, "warning"),
+        infos: notes(infos, "info"),
+        ..answer
+    };
+    if range {
+        if data.result_type != "matrix" {
+            return Err(decode_failure(format!(
+                "the range query returned a {}, expected a matrix",
+                clip(&data.result_type)
+            )));
+        }
+        let series = read_result::<Vec<MatrixSeries>, _>(body, |raw| raw)
+            .and_then(|raw| raw.into_iter().map(matrix_series).collect())
+            .map_err(decode_failure)?;
+        return Ok(notes(Answer {
+            series,
+            ..Answer::default()
+        }));
+    }
+    let samples = match data.result_type.as_str() {
+        "vector" => read_result::<Vec<VectorSample>, _>(body, |raw| raw),
+        "scalar" => read_result::<(f64, String), _>(body, |value| {
+            vec![VectorSample {
+                metric: Labels::new(),
+                value,
+            }]
+        }),
+        other => Err(format!(
+            "the query returned a {}, expected a vector",
+            clip(other)
+        )),
+    }
+    .and_then(samples)
+    .map_err(decode_failure)?;
+    Ok(notes(Answer {
+        samples,
+        ..Answer::default()
+    }))
+}
+
+/// One entry of `/api/v1/metadata`; `help` and `unit` are not read.
+#[derive(Deserialize)]
+struct MetricMetadata {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// The type of `metric` in a metadata answer. Only the asked metric's entry is read: the
+/// answer is keyed by metric name, and a server may add others.
+fn interpret_metadata(
+    status: StatusCode,
+    body: &[u8],
+    metric: &str,
+    shown_url: &str,
+) -> Result<Option<String>, Failure> {
+    let (mut data, _, _) = envelope::<std::collections::HashMap<String, Vec<MetricMetadata>>>(
+        status, body, shown_url,
+    )?;
+    Ok(data
+        .remove(metric)
+        .and_then(|entries| entries.into_iter().next())
+        .map(|entry| clip(&entry.kind)))
 }
 
 /// `data.result` of a successful answer as `R`, turned into what is kept by `into_samples`.
@@ -813,6 +900,18 @@ mod tests {
     }
 
     #[test]
+    fn metadata_gives_the_asked_metrics_type_or_none() {
+        let read = |json: &str| {
+            interpret_metadata(StatusCode::OK, json.as_bytes(), "queue_depth", URL).ok()
+        };
+        let typed = r#"{"status":"success","data":{"other":[{"type":"counter"}],"queue_depth":[{"type":"gauge","help":"","unit":""}]}}"#;
+        assert_eq!(read(typed), Some(Some("gauge".to_string())));
+        assert_eq!(read(r#"{"status":"success","data":{}}"#), Some(None));
+        let error = r#"{"status":"error","errorType":"bad_data","error":"no"}"#;
+        assert!(interpret_metadata(StatusCode::BAD_REQUEST, error.as_bytes(), "q", URL).is_err());
+    }
+
+    #[test]
     fn only_5xx_is_transient() {
         let error = r#"{"status":"error","errorType":"timeout","error":"x"}"#;
         assert!(matches!(
@@ -862,8 +961,10 @@ mod tests {
             ("https://h/prometheus", "https://h/prometheus/api/v1/query"),
             ("https://h/prometheus/", "https://h/prometheus/api/v1/query"),
         ] {
-            let url = reqwest::Url::parse(base).unwrap();
-            assert_eq!(query_url(&url).as_str(), want);
+            let url = query_url(&reqwest::Url::parse(base).unwrap());
+            assert_eq!(url.as_str(), want);
+            let metadata = sibling_url(&url, "metadata");
+            assert_eq!(metadata.as_str(), want.replace("/query", "/metadata"));
         }
     }
 

@@ -1,12 +1,15 @@
-//! `slo validate --prometheus-url`: each live check against a real Prometheus with backfilled
-//! data (two handlers' request counters and a latency histogram), one spec per mistake.
+//! `slo validate --prometheus-url`: each live check against a real Prometheus, one spec per
+//! mistake: backfilled data (two handlers' request counters and a latency histogram), and a
+//! scraped exporter for metric types, which only scraping records.
 
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use slo::exit;
 
+use crate::harness::prom::http_get;
 use crate::harness::scenarios::{self, END_RFC3339};
-use crate::harness::{CmdOutput, Prometheus, SloRun, refused_url};
+use crate::harness::{CmdOutput, FakeServer, Mode, Prometheus, SloRun, refused_url};
 
 fn prom() -> &'static Prometheus {
     static PROM: OnceLock<Prometheus> = OnceLock::new();
@@ -155,4 +158,86 @@ fn an_unreachable_prometheus_exits_3() {
         .run()
         .status(exit::DATA_SOURCE)
         .stderr_contains("cannot reach");
+}
+
+/// An exporter's metrics as Prometheus types them when it scrapes them: a counter without
+/// the `_total` suffix, a gauge, and an untyped metric.
+const EXPOSITION: &str = "# TYPE jobs_done counter\njobs_done 42\n# TYPE jobs_failed counter\njobs_failed 1\n# TYPE queue_depth gauge\nqueue_depth 7\n# TYPE things untyped\nthings 3\n";
+
+/// A Prometheus scraping [`EXPOSITION`], once it holds every metric's type.
+fn scraping_prom() -> &'static (FakeServer, Prometheus) {
+    static PROM: OnceLock<(FakeServer, Prometheus)> = OnceLock::new();
+    PROM.get_or_init(|| {
+        let exporter = FakeServer::start(Mode::Custom {
+            http_status: 200,
+            content_type: "text/plain; version=0.0.4".into(),
+            body: EXPOSITION.into(),
+        });
+        let target = exporter.url().trim_start_matches("http://").to_string();
+        let prom = Prometheus::builder().scrape(&target).start();
+        // Ready when every metric has its type and a sample at or before the whole second
+        // `validate` evaluates at by default.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            let (_, metadata) = http_get(prom.port(), "/api/v1/metadata").unwrap();
+            let query = format!("/api/v1/query?query=group+by+(__name__)+(last_over_time(%7Bjob%3D%22scraped%22%7D%5B1m%5D))&time={now}");
+            let (_, names) = http_get(prom.port(), &query).unwrap();
+            let all = |body: &str| {
+                ["jobs_done", "jobs_failed", "queue_depth", "things"]
+                    .iter()
+                    .all(|name| body.contains(&format!("\"{name}\"")))
+            };
+            if all(&metadata) && all(&names) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "not scraped: {metadata} {names}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        (exporter, prom)
+    })
+}
+
+/// `validate` at wall-clock time of a ratio SLO whose total is `total`.
+fn validate_scraped(total: &str) -> CmdOutput {
+    let spec = format!(
+        "version: 1\nservice: jobs\nslos:\n  - name: s\n    objective: 99\n    window: 7d\n    sli:\n      ratio:\n        errors: jobs_failed\n        total: {total}\n"
+    );
+    SloRun::new()
+        .args(["validate"])
+        .spec(&spec)
+        .prometheus(&scraping_prom().1)
+        .run()
+}
+
+#[test]
+fn a_counter_without_the_total_suffix_passes_by_its_metadata() {
+    let out = validate_scraped("jobs_done");
+    out.status(exit::OK);
+    assert_eq!(findings(&out), Vec::<String>::new());
+}
+
+#[test]
+fn a_gauge_is_an_error_and_an_untyped_metric_a_warning() {
+    let out = validate_scraped("queue_depth");
+    out.status(exit::INVALID).stdout_empty();
+    assert_eq!(
+        findings(&out),
+        [
+            "error:10:16: slo s: sli.ratio.total: `queue_depth` is a gauge (Prometheus' metadata): it goes up and down, so its increase counts no events",
+            "  hint: count events with a counter (its name ends in `_total`)",
+        ]
+    );
+    let out = validate_scraped("things");
+    out.status(exit::OK);
+    assert_eq!(
+        findings(&out),
+        [
+            "warning:10:16: slo s: sli.ratio.total: `things` is typed `unknown` in Prometheus' metadata, not counter: its increase counts events only if it never goes down",
+            "  hint: count events with a counter (its name ends in `_total`)",
+        ]
+    );
 }

@@ -20,6 +20,7 @@ pub struct PrometheusBuilder {
     openmetrics: Vec<String>,
     block_dirs: Vec<PathBuf>,
     rule_files: Vec<(String, String)>,
+    scrape_targets: Vec<String>,
 }
 
 impl PrometheusBuilder {
@@ -40,6 +41,12 @@ impl PrometheusBuilder {
     pub fn rule_file(mut self, file_name: &str, yaml: &str) -> Self {
         self.rule_files
             .push((file_name.to_string(), yaml.to_string()));
+        self
+    }
+    /// A target (`host:port`) scraped every second as job `scraped`: live samples at
+    /// wall-clock time, and the metric metadata (types) only scraping gives.
+    pub fn scrape(mut self, target: &str) -> Self {
+        self.scrape_targets.push(target.to_string());
         self
     }
     #[track_caller]
@@ -64,6 +71,12 @@ impl PrometheusBuilder {
                 std::fs::write(&p, yaml).unwrap();
                 config.push_str(&format!("  - {:?}\n", p.display().to_string()));
             }
+        }
+        if !self.scrape_targets.is_empty() {
+            config.push_str(&format!(
+                "scrape_configs:\n  - job_name: scraped\n    scrape_interval: 1s\n    static_configs:\n      - targets: {:?}\n",
+                self.scrape_targets
+            ));
         }
         let config_path = dir.join("prometheus.yml");
         std::fs::write(&config_path, config).unwrap();
