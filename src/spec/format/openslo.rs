@@ -141,6 +141,8 @@ const V1_OBJECTIVE_FIELDS: &[Field] = &[
     Field::optional("indicatorRef"),
     Field::optional("compositeWeight"),
 ];
+/// The keys of an objective of a composite SLO, which names an SLI per objective.
+const COMPOSITE_KEYS: [&str; 3] = ["compositeWeight", "indicator", "indicatorRef"];
 const V1ALPHA_OBJECTIVE_FIELDS: &[Field] = &[
     Field::optional("displayName"),
     Field::optional("op"),
@@ -318,7 +320,7 @@ pub fn read(
             r.at("kind", |r| {
                 r.warn(
                     kind_pos,
-                    format!("kind {kind} is ignored"),
+                    format!("{kind} is ignored"),
                     "slo reads SLOs, their SLIs and DataSources; it alerts on burn rates of its own",
                 )
             });
@@ -332,7 +334,7 @@ pub fn read(
             r.at("kind", |r| {
                 r.error_hint(
                     kind_pos,
-                    format!("kind `{kind}` is not read in {}", version.name()),
+                    format!("`{kind}` is not read in {}", version.name()),
                     format!("slo reads these kinds of {}: {kinds}", version.name()),
                 )
             });
@@ -357,7 +359,7 @@ fn api_version(r: &mut Reader, node: &Node) -> Option<Version> {
         other => {
             r.error_hint(
                 node.pos,
-                format!("unsupported apiVersion `{other}`"),
+                format!("`{other}` is not supported"),
                 format!("slo reads {V1} and {V1ALPHA}"),
             );
             None
@@ -457,12 +459,27 @@ fn slo_spec(r: &mut Reader, node: &Node, version: Version, head: &SloHead, spec:
             )
         });
     }
+    // A composite SLO names its SLIs in its objectives, which report it.
+    let composite = fields
+        .get("objectives")
+        .is_some_and(|objectives| match &objectives.value {
+            Value::Seq(items) => items.iter().any(|item| {
+                COMPOSITE_KEYS
+                    .iter()
+                    .any(|key| mapping_value(item, key).is_some())
+            }),
+            _ => false,
+        });
     let indicator = match version {
+        Version::V1 if composite => Some(None),
         Version::V1 => slo_indicator(r, &fields, head.definitions),
-        Version::V1Alpha => r
-            .field(&fields, "indicator", v1alpha_indicator)
-            .flatten()
-            .map(Some),
+        Version::V1Alpha => match fields.get("indicator") {
+            Some(_) => r
+                .field(&fields, "indicator", v1alpha_indicator)
+                .flatten()
+                .map(Some),
+            None => Some(None),
+        },
     };
     let Some(items) = r
         .field(&fields, "objectives", |r, n| {
@@ -603,6 +620,23 @@ enum Unit {
     Year,
 }
 
+impl Span {
+    /// As a duration shorthand, e.g. `2M`, for messages.
+    fn text(self) -> String {
+        let unit = match self.unit {
+            Unit::Second => "s",
+            Unit::Minute => "m",
+            Unit::Hour => "h",
+            Unit::Day => "d",
+            Unit::Week => "w",
+            Unit::Month => "M",
+            Unit::Quarter => "Q",
+            Unit::Year => "Y",
+        };
+        format!("{}{unit}", self.count)
+    }
+}
+
 impl Unit {
     fn seconds(self) -> Option<u64> {
         match self {
@@ -650,7 +684,8 @@ fn time_window(r: &mut Reader, node: &Node, version: Version) -> Option<Complian
         let calendar = fields.get("calendar");
         // OpenSLO: "if omitted assumed `false` if `calendar:` is present".
         if is_rolling.unwrap_or(calendar.is_none()) {
-            return rolling(r, fields.get(version.duration_key())?, span);
+            let node = fields.get(version.duration_key())?;
+            return r.at(version.duration_key(), |r| rolling(r, node, span));
         }
         let timezone = match calendar {
             Some(_) => r
@@ -772,7 +807,7 @@ fn calendar_period(r: &mut Reader, node: &Node, span: Span) -> Option<Period> {
         _ => {
             r.error_hint(
                 node.pos,
-                "this calendar window is not supported",
+                format!("a calendar window of {} is not supported", span.text()),
                 "slo's calendar windows are one week, month or quarter: 1w, 1M or 1Q (v1alpha: count 1 of Week, Month or Quarter)",
             );
             None
@@ -1234,7 +1269,7 @@ fn objective(
         Version::V1Alpha => V1ALPHA_OBJECTIVE_FIELDS,
     };
     let fields = r.mapping(node, fields)?;
-    for key in ["compositeWeight", "indicator", "indicatorRef"] {
+    for key in COMPOSITE_KEYS {
         if let Some(node) = fields.get(key) {
             r.at(key, |r| {
                 r.error_hint(
@@ -1264,10 +1299,7 @@ fn objective(
     let indicator = match (own_ratio, indicator) {
         (Some(own), _) => own?,
         (None, Some(Some(shared))) => shared.clone(),
-        (None, Some(None)) => return None,
-        // The SLO's indicator could not be read: already reported.
-        (None, None) if version == Version::V1 => return None,
-        (None, None) => {
+        (None, Some(None)) if version == Version::V1Alpha => {
             r.error_hint(
                 fields.pos,
                 "needs `ratioMetrics`, or the SLO an `indicator`",
@@ -1275,6 +1307,8 @@ fn objective(
             );
             return None;
         }
+        // The SLO's indicator is missing or could not be read: already reported.
+        (None, _) => return None,
     };
     let sli = match indicator {
         Indicator::Ratio {
