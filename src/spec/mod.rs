@@ -193,6 +193,10 @@ impl Located {
     }
 
     fn position(&self, slo: &str, field: &str) -> Option<Position> {
+        // An OpenSLO document is one SLO (one per objective), its fields named otherwise.
+        if format::openslo::is_openslo(&self.root) {
+            return Some(self.root.pos);
+        }
         // Ours and Sloth's prometheus/v1 list SLOs under `slos`; the Sloth CRD under
         // `spec.slos`.
         let slos = mapping_value(&self.root, "slos")

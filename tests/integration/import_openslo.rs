@@ -69,8 +69,11 @@ warning: {list}:45:7: slo login-success: spec.alertPolicies: alert policies are 
   hint: slo alerts on multiwindow burn rates of its own (see `alerting:` in its spec)
 warning: {list}:49:9: kind: Service is ignored
   hint: slo reads SLOs, their SLIs and DataSources; it alerts on burn rates of its own
+warning: {v1alpha}:9:3: slo api-availability: spec.owner: unknown field
+  hint: expected one of: description, service, indicator, timeWindows, budgetingMethod, objectives
 ",
             list = fixture("list.yaml"),
+            v1alpha = fixture("v1alpha.yaml"),
         )
     );
 }

@@ -248,9 +248,12 @@ impl Definitions {
         if let Some(top) = r.mapping(root, OBJECT_FIELDS) {
             let name = r.field(&top, "metadata", metadata).flatten();
             let value = r
-                .field(&top, "spec", |r, node| match is_data_source {
-                    true => data_source(r, node).map(Definition::DataSource),
-                    false => v1_indicator(r, node, self).map(Definition::Indicator),
+                .field(&top, "spec", |r, node| {
+                    if is_data_source {
+                        data_source(r, node).map(Definition::DataSource)
+                    } else {
+                        v1_indicator(r, node, self).map(Definition::Indicator)
+                    }
                 })
                 .flatten();
             if let (Some(name), Some(value)) = (name, value) {
@@ -344,6 +347,14 @@ pub fn read(
 }
 
 impl Version {
+    /// The field whose value the window's length is reported at.
+    fn duration_key(self) -> &'static str {
+        match self {
+            Version::V1 => "duration",
+            Version::V1Alpha => "unit",
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Version::V1 => V1,
@@ -698,16 +709,6 @@ fn time_window(r: &mut Reader, node: &Node, version: Version) -> Option<Complian
         })?;
         Some((period.nominal(), Some(Calendar { period, timezone })))
     })
-}
-
-impl Version {
-    /// The field whose value the window's length is reported at.
-    fn duration_key(self) -> &'static str {
-        match self {
-            Version::V1 => "duration",
-            Version::V1Alpha => "unit",
-        }
-    }
 }
 
 /// A duration shorthand: a positive integer and one of `m h d w M Q Y`.
