@@ -199,8 +199,8 @@ impl Located {
         }
         // Ours and Sloth's prometheus/v1 list SLOs under `slos`; the Sloth CRD under
         // `spec.slos`.
-        let slos = mapping_value(&self.root, "slos")
-            .or_else(|| mapping_value(mapping_value(&self.root, "spec")?, "slos"))?;
+        let slos = reader::peek(&self.root, "slos")
+            .or_else(|| reader::peek(reader::peek(&self.root, "spec")?, "slos"))?;
         let yaml::Value::Seq(items) = &slos.value else {
             return None;
         };
@@ -208,20 +208,13 @@ impl Located {
             .iter()
             .find(|item| reader::peek_string(item, "name") == Some(slo))?;
         for segment in field.split('.') {
-            match mapping_value(node, segment) {
+            match reader::peek(node, segment) {
                 Some(value) => node = value,
                 None => break,
             }
         }
         Some(node.pos)
     }
-}
-
-fn mapping_value<'a>(node: &'a yaml::Node, key: &str) -> Option<&'a yaml::Node> {
-    let yaml::Value::Map(entries) = &node.value else {
-        return None;
-    };
-    entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
 }
 
 /// The spec's name in messages and its text; `-` reads standard input.

@@ -45,6 +45,10 @@ fn slos_slis_and_data_sources_are_read_by_reference_inline_and_from_a_list() {
   search-availability: 99.9% over 30d, ratio of good to total, per route, page and ticket alerts
 {inline}: valid, service search, 1 SLO
   index-freshness: 95% over each week (UTC), raw error-ratio query, page and ticket alerts
+{inline}: valid, service search, 1 SLO
+  route-latency: 99% over 30d, latency at or under 0.5s, per route, page and ticket alerts
+{inline}: valid, service search, 1 SLO
+  crawl-success: 90% over 30d, raw error-ratio query, page and ticket alerts
 {list}: valid, service auth, 1 SLO
   login-success: 99.9% over each quarter (UTC), raw error-ratio query, page and ticket alerts
 {v1alpha}: valid, service api, 2 SLOs

@@ -200,11 +200,20 @@ struct Defined {
     at: String,
 }
 
-/// The DataSources and SLIs of every `--config` file, by name, which any SLO may name.
+impl Definition {
+    fn kind(&self) -> &'static str {
+        match self {
+            Definition::DataSource(_) => "DataSource",
+            Definition::Indicator(_) => "SLI",
+        }
+    }
+}
+
+/// The DataSources and SLIs of every `--config` file, by kind and name, which any SLO may
+/// name.
 #[derive(Debug, Default)]
 pub struct Definitions {
-    data_sources: BTreeMap<String, Defined>,
-    indicators: BTreeMap<String, Defined>,
+    defined: BTreeMap<(&'static str, String), Defined>,
 }
 
 impl Definitions {
@@ -240,6 +249,12 @@ impl Definitions {
         Ok((definitions, warnings))
     }
 
+    fn get(&self, kind: &'static str, name: &str) -> Option<&Definition> {
+        self.defined
+            .get(&(kind, name.to_string()))
+            .map(|defined| &defined.value)
+    }
+
     /// Reads one DataSource or SLI document and keeps it under its name.
     fn define(&mut self, root: &Node, source: &str) -> Result<Read<()>, Vec<Diagnostic>> {
         let mut r = Reader::new(UnknownKeys::Warn);
@@ -259,13 +274,10 @@ impl Definitions {
             if let (Some(name), Some(value)) = (name, value) {
                 let name_pos = top
                     .get("metadata")
-                    .and_then(|m| mapping_value(m, "name"))
+                    .and_then(|m| peek(m, "name"))
                     .map_or(top.pos, |n| n.pos);
-                let (kind, first) = match &value {
-                    Definition::DataSource(_) => ("DataSource", self.data_sources.get(&name)),
-                    Definition::Indicator(_) => ("SLI", self.indicators.get(&name)),
-                };
-                if let Some(first) = first {
+                let kind = value.kind();
+                if let Some(first) = self.defined.get(&(kind, name.clone())) {
                     r.at_path(&["metadata", "name"], |r| {
                         r.error_hint(
                             name_pos,
@@ -280,20 +292,10 @@ impl Definitions {
         }
         let read = r.finish(())?;
         if let Some((name, defined)) = defined {
-            match defined.value {
-                Definition::DataSource(_) => self.data_sources.insert(name, defined),
-                Definition::Indicator(_) => self.indicators.insert(name, defined),
-            };
+            self.defined.insert((defined.value.kind(), name), defined);
         }
         Ok(read)
     }
-}
-
-fn mapping_value<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
-    let Value::Map(entries) = &node.value else {
-        return None;
-    };
-    entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
 }
 
 /// Reads one OpenSLO document: an SLO becomes a spec of its service; DataSources and SLIs
@@ -403,26 +405,23 @@ fn slo_document(
     let metadata_node = top.get("metadata");
     let name = metadata_node.and_then(|m| peek_string(m, "name"));
     let item = name.unwrap_or("SLO").to_string();
-    let (name, labels) = r.within(item, |r| {
+    r.within(item, |r| {
         let name = r.field(top, "metadata", metadata).flatten();
         let labels = metadata_node
-            .and_then(|m| mapping_value(m, "labels"))
+            .and_then(|m| peek(m, "labels"))
             .map(|node| r.at_path(&["metadata", "labels"], |r| labels(r, node)))
             .unwrap_or_default();
-        (name, labels)
-    });
-    let Some(name) = name else {
-        return spec;
-    };
-    r.within(name.clone(), |r| {
+        let Some(name) = name else {
+            return;
+        };
         r.field(top, "spec", |r, node| {
-            let slo = SloHead {
+            let head = SloHead {
                 name: &name,
                 labels: &labels,
                 default_window,
                 definitions,
             };
-            slo_spec(r, node, version, &slo, &mut spec);
+            slo_spec(r, node, version, &head, &mut spec);
         });
     });
     spec
@@ -461,24 +460,20 @@ fn slo_spec(r: &mut Reader, node: &Node, version: Version, head: &SloHead, spec:
             .flatten(),
         None => Some((head.default_window, None)),
     };
-    if fields.get("alertPolicies").is_some() {
-        r.field(&fields, "alertPolicies", |r, n| {
-            r.warn(
-                n.pos,
-                "alert policies are ignored",
-                "slo alerts on multiwindow burn rates of its own (see `alerting:` in its spec)",
-            )
-        });
-    }
+    r.field(&fields, "alertPolicies", |r, n| {
+        r.warn(
+            n.pos,
+            "alert policies are ignored",
+            "slo alerts on multiwindow burn rates of its own (see `alerting:` in its spec)",
+        )
+    });
     // A composite SLO names its SLIs in its objectives, which report it.
     let composite = fields
         .get("objectives")
         .is_some_and(|objectives| match &objectives.value {
-            Value::Seq(items) => items.iter().any(|item| {
-                COMPOSITE_KEYS
-                    .iter()
-                    .any(|key| mapping_value(item, key).is_some())
-            }),
+            Value::Seq(items) => items
+                .iter()
+                .any(|item| COMPOSITE_KEYS.iter().any(|key| peek(item, key).is_some())),
             _ => false,
         });
     let indicator = match version {
@@ -877,7 +872,7 @@ fn slo_indicator(
         (None, Some(_)) => r
             .field(fields, "indicatorRef", |r, node| {
                 let name = r.string(node)?;
-                match definitions.indicators.get(&name).map(|d| &d.value) {
+                match definitions.get("SLI", &name) {
                     Some(Definition::Indicator(indicator)) => Some(indicator.clone()),
                     _ => {
                         r.error_hint(
@@ -1057,7 +1052,7 @@ fn metric(r: &mut Reader, node: &Node, definitions: &Definitions) -> Option<Quer
         let referred = r
             .field(&fields, "metricSourceRef", |r, n| {
                 let name = r.string(n)?;
-                match definitions.data_sources.get(&name).map(|d| &d.value) {
+                match definitions.get("DataSource", &name) {
                     Some(Definition::DataSource(source_type)) => Some(source_type.clone()),
                     _ => {
                         r.error_hint(
@@ -1167,8 +1162,8 @@ fn buckets(r: &mut Reader, node: &Node, query: Query) -> Option<Indicator> {
     };
     let series = group_by.and_then(|by| Some((bucket_series(&selector.0)?, by)));
     let Some(((histogram, selector), group_by)) = series else {
-        let pos = mapping_value(node, "metricSource")
-            .and_then(|m| mapping_value(m, "spec"))
+        let pos = peek(node, "metricSource")
+            .and_then(|m| peek(m, "spec"))
             .map_or(node.pos, |n| n.pos);
         r.error_hint(
             pos,
