@@ -18,7 +18,9 @@ use crate::model::{
     Selector, Sli, Slo, Spec, WINDOW_PLACEHOLDER, Window,
 };
 use crate::promql;
-use crate::spec::reader::{Field, Mapping, Node, Read, Reader, UnknownKeys, Value, peek_string};
+use crate::spec::reader::{
+    Field, Mapping, Node, Read, Reader, UnknownKeys, Value, peek, peek_string,
+};
 use crate::spec::{Diagnostic, SpecError};
 
 const API_PREFIX: &str = "openslo/";
@@ -460,13 +462,15 @@ fn slo_spec(r: &mut Reader, node: &Node, version: Version, head: &SloHead, spec:
             .flatten(),
         None => Some((head.default_window, None)),
     };
-    r.field(&fields, "alertPolicies", |r, n| {
-        r.warn(
-            n.pos,
-            "alert policies are ignored",
-            "slo alerts on multiwindow burn rates of its own (see `alerting:` in its spec)",
-        )
-    });
+    if version == Version::V1 {
+        r.field(&fields, "alertPolicies", |r, n| {
+            r.warn(
+                n.pos,
+                "alert policies are ignored",
+                "slo alerts on multiwindow burn rates of its own (see `alerting:` in its spec)",
+            )
+        });
+    }
     // A composite SLO names its SLIs in its objectives, which report it.
     let composite = fields
         .get("objectives")
