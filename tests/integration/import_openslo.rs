@@ -230,3 +230,16 @@ fn a_report_from_an_openslo_spec_equals_the_report_from_its_native_equivalent() 
     let remaining = openslo[0]["budget_remaining"].as_f64();
     assert!(remaining.is_some_and(|r| r > 0.0 && r < 1.0), "{openslo:#}");
 }
+
+#[test]
+fn the_default_window_flag_sets_the_window_an_slo_leaves_out() {
+    slo(&[
+        "validate",
+        "-c",
+        &fixture("inline.yaml"),
+        "--default-window",
+        "28d",
+    ])
+    .status(exit::OK)
+    .stdout_contains("search-availability: 99.9% over 28d,");
+}

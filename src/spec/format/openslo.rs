@@ -315,7 +315,10 @@ pub fn read(
     let Some(version) = r.field(&top, "apiVersion", api_version).flatten() else {
         return r.finish(None);
     };
-    let kind = peek_string(root, "kind").unwrap_or_default();
+    let Some(kind) = r.field(&top, "kind", Reader::string).flatten() else {
+        return r.finish(None);
+    };
+    let kind = kind.as_str();
     let kind_pos = top.get("kind").map_or(top.pos, |n| n.pos);
     match (version, kind) {
         (_, "SLO") => {
