@@ -159,16 +159,15 @@ impl Located {
         paths: &[PathBuf],
         default_window: Window,
     ) -> Result<Loaded<Located>, SpecError> {
-        let mut loaded = Loaded {
-            specs: Vec::new(),
-            warnings: Vec::new(),
-        };
-        for path in paths {
-            let (name, text) = read(path)?;
-            let file = parse_located(&text, &name, default_window)?;
-            loaded.specs.extend(file.specs);
-            loaded.warnings.extend(file.warnings);
-        }
+        let files = paths
+            .iter()
+            .map(|path| {
+                let (name, text) = read(path)?;
+                let documents = parse_documents(&text, &name)?;
+                Ok((name, documents))
+            })
+            .collect::<Result<Vec<_>, SpecError>>()?;
+        let loaded = read_files(files, default_window)?;
         let specs: Vec<&Spec> = loaded.specs.iter().map(|located| &located.spec).collect();
         check_unique_ids(&specs)?;
         Ok(loaded)
@@ -194,10 +193,14 @@ impl Located {
     }
 
     fn position(&self, slo: &str, field: &str) -> Option<Position> {
+        // An OpenSLO document is one SLO (one per objective), its fields named otherwise.
+        if format::openslo::is_openslo(&self.root) {
+            return Some(self.root.pos);
+        }
         // Ours and Sloth's prometheus/v1 list SLOs under `slos`; the Sloth CRD under
         // `spec.slos`.
-        let slos = mapping_value(&self.root, "slos")
-            .or_else(|| mapping_value(mapping_value(&self.root, "spec")?, "slos"))?;
+        let slos = reader::peek(&self.root, "slos")
+            .or_else(|| reader::peek(reader::peek(&self.root, "spec")?, "slos"))?;
         let yaml::Value::Seq(items) = &slos.value else {
             return None;
         };
@@ -205,20 +208,13 @@ impl Located {
             .iter()
             .find(|item| reader::peek_string(item, "name") == Some(slo))?;
         for segment in field.split('.') {
-            match mapping_value(node, segment) {
+            match reader::peek(node, segment) {
                 Some(value) => node = value,
                 None => break,
             }
         }
         Some(node.pos)
     }
-}
-
-fn mapping_value<'a>(node: &'a yaml::Node, key: &str) -> Option<&'a yaml::Node> {
-    let yaml::Value::Map(entries) = &node.value else {
-        return None;
-    };
-    entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
 }
 
 /// The spec's name in messages and its text; `-` reads standard input.
@@ -262,18 +258,21 @@ fn parse_located(
     source_name: &str,
     default_window: Window,
 ) -> Result<Loaded<Located>, SpecError> {
-    let fail = |diagnostics| SpecError {
+    let documents = parse_documents(text, source_name)?;
+    read_files(vec![(source_name.to_string(), documents)], default_window)
+}
+
+/// The YAML documents of spec text; each object of a top-level OpenSLO list is one.
+fn parse_documents(text: &str, source_name: &str) -> Result<Vec<yaml::Node>, SpecError> {
+    let mut documents = yaml::parse_documents(text).map_err(|(message, pos)| SpecError {
         source_name: source_name.to_string(),
-        diagnostics,
-    };
-    let mut documents = yaml::parse_documents(text).map_err(|(message, pos)| {
-        fail(vec![Diagnostic {
+        diagnostics: vec![Diagnostic {
             pos,
             slo: None,
             field: String::new(),
             message: format!("not valid YAML: {message}"),
             hint: None,
-        }])
+        }],
     })?;
     if documents.is_empty() {
         // Read as an empty spec of ours, which says what a spec starts with.
@@ -282,30 +281,47 @@ fn parse_located(
             pos: Position { line: 1, column: 1 },
         });
     }
+    Ok(documents
+        .into_iter()
+        .flat_map(format::openslo::documents)
+        .collect())
+}
+
+/// Reads the documents of each file (its name and documents), every file's OpenSLO
+/// DataSources and SLIs first, as an SLO in any file may name them. The error is that of
+/// the first file with problems, every problem of it in file order.
+fn read_files(
+    files: Vec<(String, Vec<yaml::Node>)>,
+    default_window: Window,
+) -> Result<Loaded<Located>, SpecError> {
+    let (definitions, warnings) = format::Definitions::gather(&files)?;
     let mut loaded = Loaded {
         specs: Vec::new(),
-        warnings: Vec::new(),
+        warnings,
     };
-    let mut errors = Vec::new();
-    for root in documents {
-        match format::read_document(&root, source_name, default_window) {
-            Ok(read) => {
-                loaded.specs.push(Located {
-                    spec: read.value,
-                    root,
-                });
-                loaded
-                    .warnings
-                    .extend(read.warnings.iter().map(|d| d.located(source_name)));
+    for (source_name, documents) in files {
+        let mut errors = Vec::new();
+        for root in documents {
+            match format::read_document(&root, &source_name, default_window, &definitions) {
+                Ok(read) => {
+                    loaded
+                        .warnings
+                        .extend(read.warnings.iter().map(|d| d.located(&source_name)));
+                    if let Some(spec) = read.value {
+                        loaded.specs.push(Located { spec, root });
+                    }
+                }
+                Err(diagnostics) => errors.extend(diagnostics),
             }
-            Err(diagnostics) => errors.extend(diagnostics),
+        }
+        if !errors.is_empty() {
+            return Err(SpecError {
+                source_name,
+                diagnostics: errors,
+            });
         }
     }
-    if errors.is_empty() {
-        Ok(loaded)
-    } else {
-        Err(fail(errors))
-    }
+    Ok(loaded)
 }
 
 /// Two SLOs of one service with the same name would record the same series and rule groups.

@@ -425,15 +425,20 @@ pub fn scalar_text(node: &Node) -> String {
     }
 }
 
-/// The string at `key` of a mapping node, if there is one: to name an item before reading it.
-pub fn peek_string<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
+/// The value at `key` of a mapping node, if there is one, unread.
+pub fn peek<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
     let Value::Map(entries) = &node.value else {
         return None;
     };
-    entries.iter().find_map(|(k, v)| match &v.value {
-        Value::Str(s) if k.name == key => Some(s.as_str()),
+    entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
+}
+
+/// The string at `key` of a mapping node, if there is one: to name an item before reading it.
+pub fn peek_string<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
+    match &peek(node, key)?.value {
+        Value::Str(s) => Some(s.as_str()),
         _ => None,
-    })
+    }
 }
 
 /// The closest allowed name, when it is close enough to be a likely typo.

@@ -13,6 +13,7 @@ mod grafana_types;
 mod harness_selftest;
 mod hostile_output;
 mod hostile_source;
+mod import_openslo;
 mod import_sloth;
 mod lint;
 mod report;

@@ -219,7 +219,7 @@ pub fn alert_name(r: &mut Reader, node: &Node) -> Option<String> {
 }
 
 /// A Prometheus label name a user may set: `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`.
-fn is_label_name(s: &str) -> bool {
+pub(super) fn is_label_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')

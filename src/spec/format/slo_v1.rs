@@ -385,7 +385,7 @@ fn compliance(r: &mut Reader, node: &Node) -> Option<Compliance> {
 }
 
 /// An IANA time zone name such as `Europe/Berlin`, looked up in the time zone database.
-fn timezone(r: &mut Reader, node: &Node) -> Option<jiff::tz::TimeZone> {
+pub(super) fn timezone(r: &mut Reader, node: &Node) -> Option<jiff::tz::TimeZone> {
     let name = r.string(node)?;
     match jiff::tz::TimeZone::get(&name) {
         Ok(tz) => Some(tz),

@@ -242,7 +242,7 @@ fn slo(
 }
 
 /// Sloth's rule for service and SLO names: `[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]`.
-fn sloth_name(r: &mut Reader, node: &Node) -> Option<String> {
+pub(super) fn sloth_name(r: &mut Reader, node: &Node) -> Option<String> {
     let name = r.string(node)?;
     if is_sloth_name(&name) {
         Some(name)
@@ -404,8 +404,8 @@ fn plugin(r: &mut Reader, node: &Node) -> Option<Sli> {
 
 /// A Sloth query template, as PromQL with our `{{window}}` placeholder; it must have the
 /// window placeholder, no other template action, and parse (within the length bound) once
-/// the window is filled in.
-fn query(r: &mut Reader, node: &Node) -> Option<String> {
+/// the window is filled in. OpenSLO files written for Sloth use the same templates.
+pub(super) fn query(r: &mut Reader, node: &Node) -> Option<String> {
     let text = r.string(node)?;
     if text.trim().is_empty() {
         r.error(node.pos, "the query is required");
@@ -473,7 +473,7 @@ fn with_window_as(text: &str, window: &str) -> Option<String> {
 }
 
 /// The selector and grouping of `sum [by (L...)] (rate|increase(SELECTOR[{{window}}]))`.
-fn counter_sum(query: &str) -> Option<(Selector, Vec<String>)> {
+pub(super) fn counter_sum(query: &str) -> Option<(Selector, Vec<String>)> {
     // A range no one writes, to tell the placeholder's from a literal one.
     const PROBE_SECS: u64 = 7_777;
     let probe = query.replace(WINDOW_PLACEHOLDER, &format!("{PROBE_SECS}s"));
