@@ -41,6 +41,8 @@ pub enum Command {
     GenerateRules(Vec<Spec>, GenerateRules),
     GenerateDashboard(Vec<Spec>, GenerateDashboard),
     Lint(Vec<Located>, Lint),
+    /// `convert`: the specs, and where their slo.yaml goes (`-` is standard output).
+    Convert(Vec<Located>, PathBuf),
     Schema,
     /// A file made from the command line's own definition: a shell's completion script or
     /// the man page, rendered here so that nothing past settings needs clap.
@@ -147,6 +149,9 @@ impl Command {
                     strict: args.strict,
                 },
             ),
+            crate::cli::Command::Convert(args) => {
+                Command::Convert(load_located(&args.config)?, args.output)
+            }
             crate::cli::Command::Schema => Command::Schema,
             crate::cli::Command::Completions { shell } => {
                 let mut script = Vec::new();

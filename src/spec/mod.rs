@@ -8,6 +8,7 @@
 mod format;
 pub mod reader;
 pub mod schema;
+pub mod write;
 mod yaml;
 
 use std::collections::BTreeMap;
@@ -151,6 +152,8 @@ pub fn parse_all(
 pub struct Located {
     pub spec: Spec,
     root: yaml::Node,
+    /// What was ignored or read loosely in this document (also in [`Loaded::warnings`]).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Located {
@@ -169,8 +172,7 @@ impl Located {
             loaded.specs.extend(file.specs);
             loaded.warnings.extend(file.warnings);
         }
-        let specs: Vec<&Spec> = loaded.specs.iter().map(|located| &located.spec).collect();
-        check_unique_ids(&specs)?;
+        check_unique_ids(&loaded.specs)?;
         Ok(loaded)
     }
 
@@ -194,16 +196,7 @@ impl Located {
     }
 
     fn position(&self, slo: &str, field: &str) -> Option<Position> {
-        // Ours and Sloth's prometheus/v1 list SLOs under `slos`; the Sloth CRD under
-        // `spec.slos`.
-        let slos = mapping_value(&self.root, "slos")
-            .or_else(|| mapping_value(mapping_value(&self.root, "spec")?, "slos"))?;
-        let yaml::Value::Seq(items) = &slos.value else {
-            return None;
-        };
-        let mut node = items
-            .iter()
-            .find(|item| reader::peek_string(item, "name") == Some(slo))?;
+        let mut node = self.slo_node(slo)?;
         for segment in field.split('.') {
             match mapping_value(node, segment) {
                 Some(value) => node = value,
@@ -211,6 +204,21 @@ impl Located {
             }
         }
         Some(node.pos)
+    }
+}
+
+impl Located {
+    /// The mapping SLO `slo` was read from, where the format lists SLOs by name: ours and
+    /// Sloth's prometheus/v1 under `slos`, the Sloth CRD under `spec.slos`.
+    fn slo_node(&self, slo: &str) -> Option<&yaml::Node> {
+        let slos = mapping_value(&self.root, "slos")
+            .or_else(|| mapping_value(mapping_value(&self.root, "spec")?, "slos"))?;
+        let yaml::Value::Seq(items) = &slos.value else {
+            return None;
+        };
+        items
+            .iter()
+            .find(|item| reader::peek_string(item, "name") == Some(slo))
     }
 }
 
@@ -290,13 +298,14 @@ fn parse_located(
     for root in documents {
         match format::read_document(&root, source_name, default_window) {
             Ok(read) => {
-                loaded.specs.push(Located {
-                    spec: read.value,
-                    root,
-                });
                 loaded
                     .warnings
                     .extend(read.warnings.iter().map(|d| d.located(source_name)));
+                loaded.specs.push(Located {
+                    spec: read.value,
+                    root,
+                    warnings: read.warnings,
+                });
             }
             Err(diagnostics) => errors.extend(diagnostics),
         }
@@ -309,20 +318,23 @@ fn parse_located(
 }
 
 /// Two SLOs of one service with the same name would record the same series and rule groups.
-fn check_unique_ids(specs: &[&Spec]) -> Result<(), SpecError> {
-    let mut sources: BTreeMap<(&str, &str), &str> = BTreeMap::new();
-    for spec in specs {
+/// The error is at the second one's name, and names where the first is.
+fn check_unique_ids(specs: &[Located]) -> Result<(), SpecError> {
+    let mut first_seen: BTreeMap<(&str, &str), String> = BTreeMap::new();
+    for located in specs {
+        let spec = &located.spec;
         for slo in &spec.slos {
+            let pos = located.position(&slo.name, "name");
             let id = (spec.service.as_str(), slo.name.as_str());
-            if let Some(first) = sources.insert(id, &spec.source) {
+            if let Some(first) = first_seen.get(&id) {
                 return Err(SpecError {
                     source_name: spec.source.clone(),
                     diagnostics: vec![Diagnostic {
-                        pos: None,
+                        pos,
                         slo: Some(slo.name.clone()),
-                        field: String::new(),
+                        field: "name".to_string(),
                         message: format!(
-                            "service `{}` already has an SLO named `{}` (in {first})",
+                            "service `{}` already has an SLO named `{}` (at {first})",
                             spec.service, slo.name
                         ),
                         hint: Some(
@@ -331,6 +343,11 @@ fn check_unique_ids(specs: &[&Spec]) -> Result<(), SpecError> {
                     }],
                 });
             }
+            let place = match pos {
+                Some(pos) => format!("{}:{}", spec.source, pos.line),
+                None => spec.source.clone(),
+            };
+            first_seen.insert(id, place);
         }
     }
     Ok(())
