@@ -20,7 +20,10 @@ use crate::rules::yaml_scalar;
 /// thing dropped or changed on the way; or, located in the original, why it cannot be one.
 pub fn native_document(located: &Located) -> Result<String, Vec<Diagnostic>> {
     let notes = Notes::of(located);
-    let text = render(&document(&located.spec, &notes), &notes.header);
+    let document = document(&located.spec, &notes);
+    let mut header = notes.header.clone();
+    header.extend(notes.elsewhere(None, &document));
+    let text = render(&document, &header);
     check_reads_back(located, &text)?;
     Ok(text)
 }

@@ -233,7 +233,7 @@ fn an_slo_of_one_service_in_two_files_is_refused() {
     slo(&["validate", "-c", &plain, "-c", &plain])
         .status(exit::INVALID)
         .stderr_contains(&format!(
-            "error: {plain}: slo charge-availability: service `payments` already has an SLO named `charge-availability` (in {plain})"
+            "error: {plain}:8:11: slo charge-availability: name: service `payments` already has an SLO named `charge-availability` (at {plain}:8)"
         ));
 }
 
