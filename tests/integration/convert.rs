@@ -52,7 +52,10 @@ fn generated(args: &[&str], spec: &str, to_directory: bool) -> Vec<(String, Stri
         .map(|e| {
             let path = e.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap();
-            (path.file_name().unwrap().to_string_lossy().into_owned(), text)
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                text,
+            )
         })
         .collect();
     files.sort();
@@ -113,15 +116,15 @@ fn converted_sloth_specs_are_golden_with_a_comment_above_each_change() {
 
 #[test]
 fn a_converted_spec_converts_to_itself_but_for_the_comments() {
-    for path in [format!("{SLOTH}/multi.yml"), "examples/grouped.yaml".to_string()] {
+    for path in [
+        format!("{SLOTH}/multi.yml"),
+        "examples/grouped.yaml".to_string(),
+    ] {
         let once = convert(&path);
         let scratch = TempDir::new("convert-twice");
         let file = scratch.path().join("slo.yaml");
         std::fs::write(&file, &once).unwrap();
-        let out = SloRun::new()
-            .args(["convert", "--config"])
-            .arg(&file)
-            .run();
+        let out = SloRun::new().args(["convert", "--config"]).arg(&file).run();
         out.status(exit::OK);
         let uncommented = |text: &str| -> Vec<String> {
             text.lines()
@@ -158,10 +161,7 @@ fn what_slo_yaml_cannot_say_is_an_error_located_in_the_original() {
          sli: {raw: {error_ratio_query: \"rate(x[{{.window}}])\"}}\n    alerting: {name: A}\n",
     )
     .unwrap();
-    let out = SloRun::new()
-        .args(["convert", "--config"])
-        .arg(&file)
-        .run();
+    let out = SloRun::new().args(["convert", "--config"]).arg(&file).run();
     out.status(exit::INVALID).stdout_empty();
     assert_eq!(
         out.stderr,
