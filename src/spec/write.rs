@@ -92,7 +92,7 @@ impl Notes {
                 notes.slo(
                     slo,
                     "window",
-                    format!("{}: --default-window, as the spec gives none", slo.window),
+                    "from --default-window, as the original gives no window".to_string(),
                 );
             }
             if format.is_sloth() {
@@ -177,13 +177,22 @@ enum Format {
 
 impl Format {
     fn of(root: &yaml::Node) -> Format {
+        let version = mapping_value(root, "version").map(|n| &n.value);
+        if version == Some(&yaml::Value::Int(slo_v1::SPEC_VERSION)) {
+            return Format::Native;
+        }
         if peek_string(root, "version") == Some(sloth::PROMETHEUS_V1) {
             return Format::SlothPrometheusV1;
         }
-        match peek_string(root, "apiVersion") {
+        // A list of documents (OpenSLO's other form) is named by its first.
+        let first = match &root.value {
+            yaml::Value::Seq(items) => items.first().unwrap_or(root),
+            _ => root,
+        };
+        match peek_string(first, "apiVersion") {
             Some(sloth::CRD_API_VERSION) => Format::SlothKubernetes,
             Some(other) => Format::Other(other.to_string()),
-            None => Format::Native,
+            None => Format::Other("an imported format".to_string()),
         }
     }
 
