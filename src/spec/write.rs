@@ -84,11 +84,10 @@ impl Notes {
         }
         for slo in &spec.slos {
             let node = located.slo_node(&slo.name);
-            let has = |key: &str| node.and_then(|n| mapping_value(n, key));
             if imported && !is_lowercase_name(&slo.name) {
                 notes.slo(slo, "name", KEPT_AS_WRITTEN.to_string());
             }
-            if node.is_some() && has("window").is_none() {
+            if node.is_some_and(|n| mapping_value(n, "window").is_none()) {
                 notes.slo(
                     slo,
                     "window",
@@ -96,38 +95,41 @@ impl Notes {
                 );
             }
             if format.is_sloth() {
-                let sli = has("sli");
-                if sli.and_then(|n| mapping_value(n, "events")).is_some() {
-                    let text = match &slo.sli {
-                        Sli::Ratio(_) => {
-                            "Sloth's events queries, both summed counter rates: a ratio of \
-                             errors to total, so reports count events"
-                        }
-                        _ => "Sloth's events queries: one raw error ratio, (error)/(total)",
-                    };
-                    notes.slo(slo, "sli", text.to_string());
-                } else if sli.and_then(|n| mapping_value(n, "raw")).is_some() {
-                    notes.slo(
-                        slo,
-                        "sli",
-                        "Sloth's raw query, with {{window}} for {{.window}}".to_string(),
-                    );
-                }
-                let alerting = has("alerting");
-                let shared = ["labels", "annotations"]
-                    .iter()
-                    .any(|key| alerting.and_then(|n| mapping_value(n, key)).is_some());
-                if shared {
-                    notes.slo(
-                        slo,
-                        "alerting",
-                        "Sloth's alerting labels and annotations, under page and ticket each"
-                            .to_string(),
-                    );
-                }
+                notes.sloth_slo(slo, node);
             }
         }
         notes
+    }
+
+    /// What Sloth says otherwise in an SLO: its SLI kinds and its shared alert metadata.
+    fn sloth_slo(&mut self, slo: &Slo, node: Option<&yaml::Node>) {
+        let has = |path: &[&str]| {
+            node.and_then(|node| path.iter().try_fold(node, |n, key| mapping_value(n, key)))
+                .is_some()
+        };
+        let sli = if has(&["sli", "events"]) {
+            match &slo.sli {
+                Sli::Ratio(_) => Some(
+                    "Sloth's events queries, both summed counter rates: a ratio of errors to \
+                     total, so reports count events",
+                ),
+                _ => Some("Sloth's events queries: one raw error ratio, (error)/(total)"),
+            }
+        } else if has(&["sli", "raw"]) {
+            Some("Sloth's raw query, with {{window}} for {{.window}}")
+        } else {
+            None
+        };
+        if let Some(text) = sli {
+            self.slo(slo, "sli", text.to_string());
+        }
+        if has(&["alerting", "labels"]) || has(&["alerting", "annotations"]) {
+            self.slo(
+                slo,
+                "alerting",
+                "Sloth's alerting labels and annotations, under page and ticket each".to_string(),
+            );
+        }
     }
 
     fn top(&mut self, key: &str, text: &str) {

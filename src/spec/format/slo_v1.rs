@@ -798,6 +798,36 @@ mod tests {
     }
 
     #[test]
+    fn kubernetes_names_the_prometheus_rule_as_kubernetes_checks_names() {
+        let spec = |kubernetes: &str| {
+            crate::spec::parse(
+                &format!(
+                    "version: 1\nservice: s\nkubernetes: {kubernetes}\nslos:\n  - name: a\n    \
+                     objective: 99\n    sli: {{raw: {{error_ratio: 'sum(rate(e[{{{{window}}}}]))'}}}}\n"
+                ),
+                "test.yaml",
+            )
+        };
+        let manifest = spec("{name: a.b, namespace: mon, labels: {team: x}}")
+            .unwrap()
+            .manifest
+            .unwrap();
+        assert_eq!(
+            (manifest.name.as_deref(), manifest.namespace.as_deref()),
+            (Some("a.b"), Some("mon"))
+        );
+        assert_eq!(manifest.labels["team"], "x");
+        let err = spec("{namespace: Mon}").unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "test.yaml:3:25: kubernetes.namespace: `Mon` is not a valid Kubernetes namespace"
+            ),
+            "{err}"
+        );
+        assert_eq!(spec("{}").unwrap().manifest, Some(Default::default()));
+    }
+
+    #[test]
     fn group_by_labels_set_on_generated_series_are_rejected() {
         let spec = |group: &str, labels: &str| {
             crate::spec::parse(
