@@ -11,7 +11,7 @@ use crate::output::destination::{Destination, Written, output_error};
 use crate::output::progress::Progress;
 use crate::output::{check, console, report as report_output};
 use crate::settings::{self, CheckFormat, Command, ReportFormat};
-use crate::spec::Located;
+use crate::spec::{Located, SpecError};
 use crate::{dashboard, gate, output, report, rules};
 
 pub fn run(command: Command) -> Result<Outcome, Error> {
@@ -27,6 +27,7 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
         Command::GenerateRules(specs, settings) => generate_rules(&specs, &settings),
         Command::GenerateDashboard(specs, settings) => generate_dashboard(&specs, &settings),
         Command::Lint(located, settings) => lint(&located, &settings),
+        Command::Convert(located, path) => convert(&located, &path),
         Command::Schema => {
             let schema = crate::spec::schema::slo_v1();
             let text = serde_json::to_string_pretty(&schema).expect("a JSON value serializes");
@@ -124,6 +125,22 @@ fn lint(specs: &[Located], settings: &settings::Lint) -> Result<Outcome, Error> 
     }
     let _ = Destination::Stdout.finish(&summaries)?;
     Ok(Outcome::of_lint(clean, settings.strict))
+}
+
+/// Every spec as slo.yaml, one YAML document each, in the order read; nothing is written
+/// unless every spec converts.
+fn convert(specs: &[Located], path: &Path) -> Result<Outcome, Error> {
+    let mut documents = Vec::new();
+    for located in specs {
+        let document =
+            crate::spec::write::native_document(located).map_err(|diagnostics| SpecError {
+                source_name: located.spec.source.clone(),
+                diagnostics,
+            })?;
+        documents.push(document);
+    }
+    let _ = Destination::open(path)?.finish(&documents.join("---\n"))?;
+    Ok(Outcome::Success)
 }
 
 /// The rules of every spec, in the order read, in one file.

@@ -82,6 +82,13 @@ pub enum Command {
     /// window under 7 days, and a raw query with a fixed range instead of {{window}}.
     #[command(after_help = exit_codes_help())]
     Lint(LintArgs),
+    /// Write the specs as slo.yaml (version 1), whatever format they are in (Sloth's, say).
+    ///
+    /// One YAML document per service, with a `#` comment above each thing dropped or
+    /// changed. Generating rules or dashboards from the result gives what generating from
+    /// the input gives; what slo.yaml cannot say is an error located in the input.
+    #[command(after_help = exit_codes_help())]
+    Convert(ConvertArgs),
     /// Print the JSON Schema of slo.yaml, for editors (yaml-language-server).
     #[command(after_help = exit_codes_help())]
     Schema,
@@ -323,6 +330,15 @@ pub struct GenerateRulesArgs {
     /// <service>-slos].
     #[arg(long)]
     pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConvertArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Where to write the slo.yaml; `-` is standard output.
+    #[arg(long, short = 'o', default_value = "-")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

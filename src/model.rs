@@ -60,6 +60,16 @@ pub struct Slo {
     pub gate: GatePolicy,
 }
 
+impl Slo {
+    /// What the budget is counted over, for people: `30d`, or `each month (Europe/Berlin)`.
+    pub fn compliance_text(&self) -> String {
+        match &self.calendar {
+            Some(c) => format!("each {} ({})", c.period.name(), c.timezone_name()),
+            None => self.window.to_string(),
+        }
+    }
+}
+
 /// The objective as a percentage, e.g. 99.5.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Objective {

@@ -59,13 +59,19 @@ impl LabelStyle {
         }
     }
     /// Labels besides the SLO's own that Sloth puts on its info series (its dashboards list
-    /// them); none in the native style.
-    pub fn info_extra_labels(self) -> Vec<(&'static str, String)> {
+    /// them); none in the native style. Sloth names the spec and mode of a Kubernetes
+    /// `PrometheusServiceLevel` apart from those of a plain `prometheus/v1` file.
+    pub fn info_extra_labels(self, kubernetes_object: bool) -> Vec<(&'static str, String)> {
+        let (mode, spec) = if kubernetes_object {
+            ("cli-gen-k8s", "sloth.slok.dev/v1")
+        } else {
+            ("cli-gen-prom", "prometheus/v1")
+        };
         match self {
             LabelStyle::Native => Vec::new(),
             LabelStyle::Sloth => vec![
-                ("sloth_mode", "cli-gen-prom".to_string()),
-                ("sloth_spec", "prometheus/v1".to_string()),
+                ("sloth_mode", mode.to_string()),
+                ("sloth_spec", spec.to_string()),
                 (
                     "sloth_version",
                     format!("slo-{}", env!("CARGO_PKG_VERSION")),

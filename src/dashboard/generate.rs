@@ -409,7 +409,7 @@ impl<'a> SloPanels<'a> {
             "{}: {}% over {} ({})",
             self.slo.name,
             promql::number(self.slo.objective.percent()),
-            self.slo.window,
+            self.slo.compliance_text(),
             self.slo.sli.kind()
         )
     }

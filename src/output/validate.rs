@@ -29,14 +29,11 @@ fn summary(slo: &Slo) -> String {
         Sli::Latency(l) => format!("latency at or under {}s", promql::number(l.threshold)),
         Sli::Raw(_) => "raw error-ratio query".to_string(),
     };
-    let window = match &slo.calendar {
-        Some(c) => format!("each {} ({})", c.period.name(), c.timezone_name()),
-        None => slo.window.to_string(),
-    };
     let mut line = format!(
-        "{}: {}% over {window}, {kind}",
+        "{}: {}% over {}, {kind}",
         slo.name,
         promql::number(slo.objective.percent()),
+        slo.compliance_text(),
     );
     let group_by = slo.sli.group_by();
     if !group_by.is_empty() {

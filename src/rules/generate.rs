@@ -46,7 +46,7 @@ const STEPS: [Step; 4] = [
 /// no group), made as they are consumed.
 pub fn generate(spec: &Spec, style: LabelStyle) -> impl Iterator<Item = RuleGroup> + '_ {
     spec.slos.iter().flat_map(move |slo| {
-        let context = SloContext::new(&spec.service, slo, style);
+        let context = SloContext::new(spec, slo, style);
         STEPS
             .iter()
             .map(move |step| step(&context))
@@ -57,6 +57,9 @@ pub fn generate(spec: &Spec, style: LabelStyle) -> impl Iterator<Item = RuleGrou
 /// One SLO with the names and labels every one of its rules shares.
 pub(super) struct SloContext<'a> {
     pub service: &'a str,
+    /// The spec is a Kubernetes object (a Sloth `PrometheusServiceLevel`, or ours with
+    /// `kubernetes:`), which Sloth's info series says.
+    pub kubernetes_object: bool,
     pub slo: &'a Slo,
     pub style: LabelStyle,
     /// The SLO's identifying labels merged over the spec's labels.
@@ -66,7 +69,8 @@ pub(super) struct SloContext<'a> {
 }
 
 impl<'a> SloContext<'a> {
-    pub fn new(service: &'a str, slo: &'a Slo, style: LabelStyle) -> Self {
+    pub fn new(spec: &'a Spec, slo: &'a Slo, style: LabelStyle) -> Self {
+        let service = spec.service.as_str();
         let mut labels = slo.labels.clone();
         labels.extend(
             style
@@ -76,6 +80,7 @@ impl<'a> SloContext<'a> {
         );
         Self {
             service,
+            kubernetes_object: spec.manifest.is_some(),
             slo,
             style,
             labels,
@@ -187,7 +192,7 @@ fn metadata_group(context: &SloContext) -> RuleGroup {
     let window = context.slo.window;
     let mut info = vec![(style.objective_label(), promql::number(objective.percent()))];
     info.extend(context.window_labels(window));
-    info.extend(style.info_extra_labels());
+    info.extend(style.info_extra_labels(context.kubernetes_object));
     let constant = |record: &str, value: f64| {
         context.record(record, format!("vector({})", promql::number(value)), &[])
     };
@@ -226,7 +231,7 @@ pub(super) mod tests {
 
     /// What `step` makes for the first SLO of `spec`.
     pub fn run(step: Step, spec: &Spec, style: LabelStyle) -> RuleGroup {
-        step(&SloContext::new(&spec.service, &spec.slos[0], style))
+        step(&SloContext::new(spec, &spec.slos[0], style))
     }
 
     pub const RATIO: &str = "{ratio: {errors: 'a{s=\"5\"}', total: a}}";
@@ -341,5 +346,23 @@ pub(super) mod tests {
         assert_eq!(labels["sloth_objective"], "99");
         assert_eq!(labels["sloth_window"], "30d");
         assert_eq!(labels["sloth_id"], "s-x");
+        assert_eq!(
+            (labels["sloth_spec"].as_str(), labels["sloth_mode"].as_str()),
+            ("prometheus/v1", "cli-gen-prom")
+        );
+    }
+
+    #[test]
+    fn the_info_series_of_a_kubernetes_object_names_sloths_crd_spec_and_mode() {
+        let mut spec = spec(&[("x", RATIO)]);
+        spec.manifest = Some(Default::default());
+        let group = run(metadata_group, &spec, LabelStyle::Sloth);
+        let Some(Rule::Record { labels, .. }) = group.rules.last() else {
+            panic!("no info series: {group:?}");
+        };
+        assert_eq!(
+            (labels["sloth_spec"].as_str(), labels["sloth_mode"].as_str()),
+            ("sloth.slok.dev/v1", "cli-gen-k8s")
+        );
     }
 }

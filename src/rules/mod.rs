@@ -23,6 +23,8 @@ use crate::model::{Labels, Window};
 
 pub use generate::{LONG_WINDOW_INTERVAL, generate};
 pub use kubernetes::{check_namespace, manifest_name};
+/// YAML string quoting, shared with `slo convert`'s writer.
+pub(crate) use write::scalar as yaml_scalar;
 pub use write::{Output, render, write};
 
 #[derive(Debug, Clone, PartialEq)]

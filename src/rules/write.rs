@@ -147,7 +147,7 @@ fn write_map(out: &mut String, item: &str, key: &str, map: &Labels) {
 /// A YAML scalar that reads back as the string `s`: plain when no YAML 1.1 or 1.2 reader can
 /// take it for anything else; else single-quoted, which needs no escapes but for `'`; else
 /// (control characters) double-quoted with JSON's escapes, which YAML shares.
-fn scalar(s: &str) -> String {
+pub(crate) fn scalar(s: &str) -> String {
     if is_plain_safe(s) {
         s.to_string()
     } else if !s.chars().any(char::is_control) {

@@ -41,6 +41,8 @@ pub enum Command {
     GenerateRules(Vec<Spec>, GenerateRules),
     GenerateDashboard(Vec<Spec>, GenerateDashboard),
     Lint(Vec<Located>, Lint),
+    /// `convert`: the specs, and where their slo.yaml goes (`-` is standard output).
+    Convert(Vec<Located>, PathBuf),
     Schema,
     /// A file made from the command line's own definition: a shell's completion script or
     /// the man page, rendered here so that nothing past settings needs clap.
@@ -147,6 +149,9 @@ impl Command {
                     strict: args.strict,
                 },
             ),
+            crate::cli::Command::Convert(args) => {
+                Command::Convert(load_located(&args.config)?, args.output)
+            }
             crate::cli::Command::Schema => Command::Schema,
             crate::cli::Command::Completions { shell } => {
                 let mut script = Vec::new();
@@ -169,7 +174,9 @@ impl Command {
 /// read) go to stderr here, at the edge, so that every command shows them once.
 fn load(config: &ConfigArgs) -> Result<Vec<Spec>, Error> {
     let located = load_located(config)?;
-    Ok(located.into_iter().map(|located| located.spec).collect())
+    Ok(crate::spec::by_service(
+        located.into_iter().map(|located| located.spec),
+    ))
 }
 
 /// [`load`], keeping the positions of what each spec was read from.
@@ -484,6 +491,17 @@ pub struct GenerateDashboard {
 impl GenerateDashboard {
     /// Several services get one dashboard each, so `--output` is then a directory.
     fn new(args: GenerateDashboardArgs, specs: &[Spec]) -> Result<Self, Error> {
+        // The loader merges a service's documents unless they are Kubernetes objects with
+        // different metadata, whose dashboards would overwrite each other.
+        for (i, spec) in specs.iter().enumerate() {
+            if let Some(other) = specs[..i].iter().find(|s| s.service == spec.service) {
+                return Err(Error::Usage(format!(
+                    "service `{}` comes from Kubernetes objects with different metadata ({} and \
+                     {}), and a service has one dashboard: generate them one at a time",
+                    spec.service, other.source, spec.source
+                )));
+            }
+        }
         if specs.len() > 1 && args.output == std::path::Path::new("-") {
             return Err(Error::Usage(format!(
                 "the specs hold {} services ({}), one dashboard each: give --output a directory \

@@ -8,6 +8,7 @@
 mod format;
 pub mod reader;
 pub mod schema;
+pub mod write;
 mod yaml;
 
 use std::collections::BTreeMap;
@@ -89,13 +90,37 @@ pub struct Loaded<T = Spec> {
 }
 
 impl Loaded<Located> {
-    /// The specs without the positions they were read from.
+    /// The specs without the positions they were read from, one per service ([`by_service`]).
     fn into_specs(self) -> Loaded {
         Loaded {
-            specs: self.specs.into_iter().map(|located| located.spec).collect(),
+            specs: by_service(self.specs.into_iter().map(|located| located.spec)),
             warnings: self.warnings,
         }
     }
+}
+
+/// One spec per service: the documents of one service (OpenSLO writes one SLO per document;
+/// a team may split a service over files) become one spec, in the order first read, so that
+/// everything made per service (a dashboard, a PrometheusRule, a report's section) holds all
+/// of its SLOs. Specs from Kubernetes objects with different metadata stay apart: each is
+/// its own manifest.
+pub fn by_service(specs: impl IntoIterator<Item = Spec>) -> Vec<Spec> {
+    let mut merged: Vec<Spec> = Vec::new();
+    for spec in specs {
+        let same_service = merged
+            .iter_mut()
+            .find(|s| s.service == spec.service && s.manifest == spec.manifest);
+        match same_service {
+            Some(into) => {
+                if !into.source.split(", ").any(|source| source == spec.source) {
+                    into.source = format!("{}, {}", into.source, spec.source);
+                }
+                into.slos.extend(spec.slos);
+            }
+            None => merged.push(spec),
+        }
+    }
+    merged
 }
 
 /// The name under which standard input is reported.
@@ -151,6 +176,8 @@ pub fn parse_all(
 pub struct Located {
     pub spec: Spec,
     root: yaml::Node,
+    /// What was ignored or read loosely in this document (also in [`Loaded::warnings`]).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Located {
@@ -168,8 +195,7 @@ impl Located {
             })
             .collect::<Result<Vec<_>, SpecError>>()?;
         let loaded = read_files(files, default_window)?;
-        let specs: Vec<&Spec> = loaded.specs.iter().map(|located| &located.spec).collect();
-        check_unique_ids(&specs)?;
+        check_unique_ids(&loaded.specs)?;
         Ok(loaded)
     }
 
@@ -197,16 +223,7 @@ impl Located {
         if format::openslo::is_openslo(&self.root) {
             return Some(self.root.pos);
         }
-        // Ours and Sloth's prometheus/v1 list SLOs under `slos`; the Sloth CRD under
-        // `spec.slos`.
-        let slos = reader::peek(&self.root, "slos")
-            .or_else(|| reader::peek(reader::peek(&self.root, "spec")?, "slos"))?;
-        let yaml::Value::Seq(items) = &slos.value else {
-            return None;
-        };
-        let mut node = items
-            .iter()
-            .find(|item| reader::peek_string(item, "name") == Some(slo))?;
+        let mut node = self.slo_node(slo)?;
         for segment in field.split('.') {
             match reader::peek(node, segment) {
                 Some(value) => node = value,
@@ -214,6 +231,21 @@ impl Located {
             }
         }
         Some(node.pos)
+    }
+}
+
+impl Located {
+    /// The mapping SLO `slo` was read from, where the format lists SLOs by name: ours and
+    /// Sloth's prometheus/v1 under `slos`, the Sloth CRD under `spec.slos`.
+    fn slo_node(&self, slo: &str) -> Option<&yaml::Node> {
+        let slos = reader::peek(&self.root, "slos")
+            .or_else(|| reader::peek(reader::peek(&self.root, "spec")?, "slos"))?;
+        let yaml::Value::Seq(items) = &slos.value else {
+            return None;
+        };
+        items
+            .iter()
+            .find(|item| reader::peek_string(item, "name") == Some(slo))
     }
 }
 
@@ -308,7 +340,11 @@ fn read_files(
                         .warnings
                         .extend(read.warnings.iter().map(|d| d.located(&source_name)));
                     if let Some(spec) = read.value {
-                        loaded.specs.push(Located { spec, root });
+                        loaded.specs.push(Located {
+                            spec,
+                            root,
+                            warnings: read.warnings,
+                        });
                     }
                 }
                 Err(diagnostics) => errors.extend(diagnostics),
@@ -325,20 +361,23 @@ fn read_files(
 }
 
 /// Two SLOs of one service with the same name would record the same series and rule groups.
-fn check_unique_ids(specs: &[&Spec]) -> Result<(), SpecError> {
-    let mut sources: BTreeMap<(&str, &str), &str> = BTreeMap::new();
-    for spec in specs {
+/// The error is at the second one's name, and names where the first is.
+fn check_unique_ids(specs: &[Located]) -> Result<(), SpecError> {
+    let mut first_seen: BTreeMap<(&str, &str), String> = BTreeMap::new();
+    for located in specs {
+        let spec = &located.spec;
         for slo in &spec.slos {
+            let pos = located.position(&slo.name, "name");
             let id = (spec.service.as_str(), slo.name.as_str());
-            if let Some(first) = sources.insert(id, &spec.source) {
+            if let Some(first) = first_seen.get(&id) {
                 return Err(SpecError {
                     source_name: spec.source.clone(),
                     diagnostics: vec![Diagnostic {
-                        pos: None,
+                        pos,
                         slo: Some(slo.name.clone()),
-                        field: String::new(),
+                        field: "name".to_string(),
                         message: format!(
-                            "service `{}` already has an SLO named `{}` (in {first})",
+                            "service `{}` already has an SLO named `{}` (at {first})",
                             spec.service, slo.name
                         ),
                         hint: Some(
@@ -347,6 +386,11 @@ fn check_unique_ids(specs: &[&Spec]) -> Result<(), SpecError> {
                     }],
                 });
             }
+            let place = match pos {
+                Some(pos) => format!("{}:{}", spec.source, pos.line),
+                None => spec.source.clone(),
+            };
+            first_seen.insert(id, place);
         }
     }
     Ok(())

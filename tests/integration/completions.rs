@@ -6,13 +6,14 @@ use slo::exit;
 
 use crate::harness::{SloRun, TempDir, run};
 
-const SUBCOMMANDS: [&str; 9] = [
+const SUBCOMMANDS: [&str; 10] = [
     "validate",
     "report",
     "check",
     "generate-rules",
     "generate-dashboard",
     "lint",
+    "convert",
     "schema",
     "completions",
     "man",

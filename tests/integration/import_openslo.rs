@@ -38,16 +38,12 @@ fn slos_slis_and_data_sources_are_read_by_reference_inline_and_from_a_list() {
         format!(
             "{by_reference}: valid, service checkout, 1 SLO
   checkout-availability: 99.5% over 28d, ratio of errors to total, page and ticket alerts
-{inline}: valid, service search, 2 SLOs
+{inline}: valid, service search, 6 SLOs
   search-latency-fast: 99% over each month (Europe/Berlin), latency at or under 0.25s, page and ticket alerts
   search-latency-not-slow: 99.9% over each month (Europe/Berlin), latency at or under 1s, page and ticket alerts
-{inline}: valid, service search, 1 SLO
   search-availability: 99.9% over 30d, ratio of good to total, per route, page and ticket alerts
-{inline}: valid, service search, 1 SLO
   index-freshness: 95% over each week (UTC), raw error-ratio query, page and ticket alerts
-{inline}: valid, service search, 1 SLO
   route-latency: 99% over 30d, latency at or under 0.5s, per route, page and ticket alerts
-{inline}: valid, service search, 1 SLO
   crawl-success: 90% over 30d, raw error-ratio query, page and ticket alerts
 {list}: valid, service auth, 1 SLO
   login-success: 99.9% over each quarter (UTC), raw error-ratio query, page and ticket alerts
@@ -242,4 +238,32 @@ fn the_default_window_flag_sets_the_window_an_slo_leaves_out() {
     ])
     .status(exit::OK)
     .stdout_contains("search-availability: 99.9% over 28d,");
+}
+
+#[test]
+fn a_services_slo_documents_make_one_dashboard() {
+    // Five SLO documents of service `search`: one dashboard, to standard output, with the
+    // six SLOs (one document has two objectives).
+    let out = slo(&["generate-dashboard", "--config", &fixture("inline.yaml")]);
+    out.status(exit::OK);
+    let board: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let rows: Vec<&str> = board["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["type"] == "row")
+        .filter_map(|p| p["title"].as_str())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "Overview",
+            "search-latency-fast: 99% over each month (Europe/Berlin) (latency)",
+            "search-latency-not-slow: 99.9% over each month (Europe/Berlin) (latency)",
+            "search-availability: 99.9% over 30d (ratio)",
+            "index-freshness: 95% over each week (UTC) (raw)",
+            "route-latency: 99% over 30d (latency)",
+            "crawl-success: 90% over 30d (raw)",
+        ]
+    );
 }

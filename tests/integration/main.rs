@@ -8,6 +8,7 @@ mod check;
 mod check_faults;
 mod ci_examples;
 mod completions;
+mod convert;
 mod dashboard;
 mod grafana_types;
 mod harness_selftest;

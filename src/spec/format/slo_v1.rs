@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::prometheus as prom;
 use crate::model::{
     AlertPolicy, Alerting, BURN_RATE_WINDOWS, Calendar, DEFAULT_WINDOW, GatePolicy, Labels,
-    LatencySli, Objective, Period, RatioEvents, RatioSli, RawSli, Sli, Slo, Spec,
+    LatencySli, Manifest, Objective, Period, RatioEvents, RatioSli, RawSli, Sli, Slo, Spec,
     WINDOW_PLACEHOLDER, Window, burn_rate_alerts, measured_windows, window_list,
 };
 use crate::promql;
@@ -30,6 +30,7 @@ const TOP_FIELDS: &[Field] = &[
     Field::optional("labels").of(LABELS),
     Field::optional("gate").of(GATE),
     Field::optional("timezone").of(Shape::String),
+    Field::optional("kubernetes").of(Shape::fields(KUBERNETES_FIELDS)),
     Field::required("slos").of(Shape::List {
         items: "SLOs",
         hint: None,
@@ -80,6 +81,13 @@ const ALERT_FIELDS: &[Field] = &[
     Field::optional("enabled").of(Shape::Boolean),
     Field::optional("labels").of(LABELS),
     Field::optional("annotations").of(LABELS),
+];
+/// The PrometheusRule that `generate-rules --format prometheus-rule` writes; what a Sloth
+/// `PrometheusServiceLevel`'s `metadata` says, so `slo convert` keeps it.
+const KUBERNETES_FIELDS: &[Field] = &[
+    Field::optional("name").of(Shape::String),
+    Field::optional("namespace").of(Shape::String),
+    Field::optional("labels").of(LABELS),
 ];
 const GATE_FIELDS: &[Field] = &[
     Field::optional("min_budget_remaining").of(Shape::Number),
@@ -134,6 +142,7 @@ fn spec(r: &mut Reader, root: &Node, source: &str, default_window: Window) -> Sp
     let top_labels = r.field(&top, "labels", prom::labels).unwrap_or_default();
     let top_gate = r.field(&top, "gate", gate);
     let top_timezone = r.field(&top, "timezone", timezone).flatten();
+    spec.manifest = r.field(&top, "kubernetes", kubernetes);
     let Some(items) = r.field(&top, "slos", slo_list).flatten() else {
         return spec;
     };
@@ -172,6 +181,35 @@ fn spec(r: &mut Reader, root: &Node, source: &str, default_window: Window) -> Sp
         });
     }
     spec
+}
+
+/// `kubernetes:`, checked as `generate-rules --format prometheus-rule` will use it.
+fn kubernetes(r: &mut Reader, node: &Node) -> Manifest {
+    let mut manifest = Manifest::default();
+    let Some(fields) = r.mapping(node, KUBERNETES_FIELDS) else {
+        return manifest;
+    };
+    manifest.name = r
+        .field(&fields, "name", |r, n| {
+            let name = r.string(n)?;
+            checked(r, n, crate::rules::manifest_name("", Some(&name)))
+        })
+        .flatten();
+    manifest.namespace = r
+        .field(&fields, "namespace", |r, n| {
+            let namespace = r.string(n)?;
+            let check = crate::rules::check_namespace(&namespace).map(|()| namespace);
+            checked(r, n, check)
+        })
+        .flatten();
+    manifest.labels = r
+        .field(&fields, "labels", Reader::string_map)
+        .unwrap_or_default();
+    manifest
+}
+
+fn checked<T>(r: &mut Reader, node: &Node, check: Result<T, String>) -> Option<T> {
+    check.map_err(|message| r.error(node.pos, message)).ok()
 }
 
 fn slo_list<'a>(r: &mut Reader, node: &'a Node) -> Option<&'a [Node]> {
@@ -318,14 +356,13 @@ fn name(r: &mut Reader, node: &Node) -> Option<String> {
     if is_slo_name(&name) {
         Some(name)
     } else {
-        r.error_hint(
-            node.pos,
-            format!("`{name}` is not a valid name"),
-            "use lowercase letters, digits, `-` and `_`, starting and ending with a letter or digit",
-        );
+        r.error_hint(node.pos, format!("`{name}` is not a valid name"), NAME_HINT);
         None
     }
 }
+
+const NAME_HINT: &str =
+    "use letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit";
 
 fn objective(r: &mut Reader, node: &Node) -> Option<Objective> {
     let value = r.number(node)?;
@@ -692,13 +729,14 @@ fn max_burn_rates(r: &mut Reader, node: &Node) -> Vec<(Window, f64, Position)> {
     rules
 }
 
-/// `[a-z0-9]([a-z0-9_-]*[a-z0-9])?`
+/// `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`: Sloth's names (capitals and dots included,
+/// which its users' series, alert routes and dashboards carry), and single characters.
 fn is_slo_name(s: &str) -> bool {
-    let edge = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let edge = |c: char| c.is_ascii_alphanumeric();
     !s.is_empty()
         && s.starts_with(edge)
         && s.ends_with(edge)
-        && s.chars().all(|c| edge(c) || c == '_' || c == '-')
+        && s.chars().all(|c| edge(c) || matches!(c, '_' | '-' | '.'))
 }
 
 #[cfg(test)]
@@ -709,7 +747,9 @@ mod tests {
     fn names() {
         assert!(is_slo_name("demo-api"));
         assert!(is_slo_name("a"));
-        assert!(!is_slo_name("Demo"));
+        assert!(is_slo_name("Queue.Worker"));
+        assert!(!is_slo_name("Demo API"));
+        assert!(!is_slo_name("a."));
         assert!(!is_slo_name("-a"));
         assert!(!is_slo_name("a_"));
     }
@@ -755,6 +795,36 @@ mod tests {
             err.contains("alerting.name: `checkout burn` is not a valid alert name"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn kubernetes_names_the_prometheus_rule_as_kubernetes_checks_names() {
+        let spec = |kubernetes: &str| {
+            crate::spec::parse(
+                &format!(
+                    "version: 1\nservice: s\nkubernetes: {kubernetes}\nslos:\n  - name: a\n    \
+                     objective: 99\n    sli: {{raw: {{error_ratio: 'sum(rate(e[{{{{window}}}}]))'}}}}\n"
+                ),
+                "test.yaml",
+            )
+        };
+        let manifest = spec("{name: a.b, namespace: mon, labels: {team: x}}")
+            .unwrap()
+            .manifest
+            .unwrap();
+        assert_eq!(
+            (manifest.name.as_deref(), manifest.namespace.as_deref()),
+            (Some("a.b"), Some("mon"))
+        );
+        assert_eq!(manifest.labels["team"], "x");
+        let err = spec("{namespace: Mon}").unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "test.yaml:3:25: kubernetes.namespace: `Mon` is not a valid Kubernetes namespace"
+            ),
+            "{err}"
+        );
+        assert_eq!(spec("{}").unwrap().manifest, Some(Default::default()));
     }
 
     #[test]

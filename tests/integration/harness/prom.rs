@@ -269,14 +269,36 @@ impl Prometheus {
     }
 
     pub async fn query_async(&self, promql: &str, at: i64) -> serde_json::Value {
+        self.query_at_time_async(promql, &at.to_string()).await
+    }
+
+    /// The single value of a query at `time` as the HTTP API takes it: Unix seconds with up
+    /// to millisecond decimals (`1793490540.123`), as `timestamp()` answers, which whole
+    /// seconds would truncate.
+    #[track_caller]
+    pub fn query_scalar_at_time(&self, promql: &str, time: &str) -> f64 {
+        let body = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(self.query_at_time_async(promql, time));
+        let result = body["data"]["result"].as_array().unwrap();
+        assert_eq!(
+            result.len(),
+            1,
+            "expected 1 sample for {promql} at {time}, got {body}"
+        );
+        result[0]["value"][1].as_str().unwrap().parse().unwrap()
+    }
+
+    async fn query_at_time_async(&self, promql: &str, time: &str) -> serde_json::Value {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap();
-        let at_s = at.to_string();
         let resp = client
             .post(format!("{}/api/v1/query", self.url()))
-            .form(&[("query", promql), ("time", at_s.as_str())])
+            .form(&[("query", promql), ("time", time)])
             .send()
             .await
             .unwrap_or_else(|e| panic!("query {promql}: {e}"));
