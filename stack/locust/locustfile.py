@@ -8,6 +8,12 @@ name /items/[id], so the CSV has one row per route.
 
 PREFIX_stats.csv (--csv PREFIX) is rewritten when the users stop, with the final numbers, so its
 "Aggregated" row is the run's exact tally.
+
+Users think before each request, inside the task, rather than between tasks (Locust's
+wait_time). At the end of a run Locust kills the users that are between tasks at once, and a
+user whose wait ends just as it is killed can send a request and die before recording it: a
+request the app answers and the tally misses (measured: 6 of 6913 with 100 users). A user
+stopped while it thinks in a task is left to finish the task (run.sh's --stop-timeout).
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ import csv
 import os
 import random
 
-from locust import HttpUser, between, events, task
+import gevent
+from locust import HttpUser, constant, events, task
 from locust.env import Environment
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
@@ -35,8 +42,18 @@ def write_final_stats_csv(environment: Environment, **_kwargs) -> None:
     os.replace(f"{path}.final", path)
 
 
+def after_thinking(act):
+    """The task `act`, after 0.5 to 1.5 s of thought."""
+
+    def think_then_act(user: "ItemsUser") -> None:
+        gevent.sleep(random.uniform(0.5, 1.5))
+        act(user)
+
+    return think_then_act
+
+
 class ItemsUser(HttpUser):
-    wait_time = between(0.5, 1.5)
+    wait_time = constant(0)
 
     def on_start(self) -> None:
         self.owned: list[int] = []
@@ -59,18 +76,22 @@ class ItemsUser(HttpUser):
             self.create()
 
     @task(60)
+    @after_thinking
     def get_item(self) -> None:
         self.on_owned_item(lambda item_id: self.client.get(f"/items/{item_id}", name="/items/[id]"))
 
     @task(10)
+    @after_thinking
     def list_items(self) -> None:
         self.client.get("/items?limit=20", name="/items")
 
     @task(20)
+    @after_thinking
     def create_item(self) -> None:
         self.create()
 
     @task(5)
+    @after_thinking
     def update_item(self) -> None:
         self.on_owned_item(
             lambda item_id: self.client.put(
@@ -79,6 +100,7 @@ class ItemsUser(HttpUser):
         )
 
     @task(5)
+    @after_thinking
     def delete_item(self) -> None:
         def delete(item_id: int) -> None:
             if self.client.delete(f"/items/{item_id}", name="/items/[id]").status_code == 204:

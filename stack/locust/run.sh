@@ -38,7 +38,9 @@ shift
 
 mkdir -p "$RUN_DIR"
 "$STACK_DIR/ensure-venv.sh" "$VENV" "$LOCUST_DIR/requirements.txt"
-# --profile tags the run with the profile's name in Locust's own reports.
+# --profile tags the run with the profile's name in Locust's own reports. Without
+# --stop-timeout Locust kills its users at the end: a request in flight reaches the app but
+# never the tally.
 exec "$VENV/bin/locust" -f "$LOCUST_DIR/locustfile.py" --headless --only-summary \
-    --profile "$profile" --users "$users" --spawn-rate "$spawn_rate" \
+    --profile "$profile" --users "$users" --spawn-rate "$spawn_rate" --stop-timeout 10s \
     --csv "$RUN_DIR/locust-$profile" "$@"

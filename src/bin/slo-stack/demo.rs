@@ -198,16 +198,17 @@ pub fn demo(args: &DemoArgs, mut settings: Settings, http: &Http) -> Result<()> 
     };
 
     step("waiting for Prometheus to scrape the final counters");
-    stack::wait_scraped(&settings, http, answered)?;
+    // Report and check at that scrape: the counts are then exactly the scraped ones.
+    let at = stack::wait_scraped(&settings, http, answered)?.to_string();
 
     let prometheus_url = settings.ports.base_url(Component::Prometheus);
     step("slo report");
-    shown(
-        slo()
-            .args(["report", "--config"])
-            .arg(config)
-            .args(["--prometheus-url", &prometheus_url]),
-    )?;
+    shown(slo().args(["report", "--config"]).arg(config).args([
+        "--prometheus-url",
+        &prometheus_url,
+        "--at",
+        &at,
+    ]))?;
     not_interrupted()?;
 
     step("slo check");
@@ -215,7 +216,7 @@ pub fn demo(args: &DemoArgs, mut settings: Settings, http: &Http) -> Result<()> 
         slo()
             .args(["check", "--config"])
             .arg(config)
-            .args(["--prometheus-url", &prometheus_url])
+            .args(["--prometheus-url", &prometheus_url, "--at", &at])
             .args(args.check_args.split_whitespace()),
     )?;
     not_interrupted()?;

@@ -79,8 +79,9 @@ enum Command {
         #[arg(value_name = "KEY=VALUE", value_parser = stack::parse_fault_setting)]
         changes: Vec<stack::FaultSetting>,
     },
-    /// Wait until Prometheus has scraped TOTAL requests of the app in all [default: the
-    /// count the app reports now]
+    /// Wait until a scrape of the app after this command began counts TOTAL requests in all
+    /// [default: the count the app reports now]; print its instant (Unix seconds), where
+    /// `slo report --at` sees exactly the scraped counters
     WaitScraped { total: Option<u64> },
     /// Only write the effective Prometheus and Alertmanager configs into the run directory
     Render,
@@ -119,7 +120,9 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::WaitScraped { total } => {
             interrupt::catch();
-            stack::wait_scraped(&settings, &Http::new()?, total)
+            let at = stack::wait_scraped(&settings, &Http::new()?, total)?;
+            println!("{at}");
+            Ok(())
         }
         Command::Demo(args) => {
             interrupt::catch();

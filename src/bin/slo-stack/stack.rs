@@ -441,10 +441,14 @@ pub fn status(settings: &Settings, http: &Http) -> Result<()> {
     Ok(())
 }
 
-/// Waits until Prometheus has scraped `total` requests of the app in all, by default the
-/// count the app itself reports now (right for a load generator that has stopped, when
-/// transport errors make its own count of answered requests uncertain).
-pub fn wait_scraped(settings: &Settings, http: &Http, total: Option<u64>) -> Result<()> {
+/// Waits until Prometheus holds a scrape of the app taken after this call began (so after
+/// the load generator exited) that counts `total` requests in all, by default the count the
+/// app reports now (right for a load generator that has stopped, when transport errors make
+/// its own count of answered requests uncertain). Returns that scrape's instant, Unix
+/// seconds: a report evaluated there sees the final counters of every series as the newest
+/// samples, with nothing to extrapolate past them and no later scrape to race with.
+pub fn wait_scraped(settings: &Settings, http: &Http, total: Option<u64>) -> Result<f64> {
+    let began = unix_now();
     let total = match total {
         Some(total) => total,
         None => {
@@ -462,24 +466,43 @@ pub fn wait_scraped(settings: &Settings, http: &Http, total: Option<u64>) -> Res
         }
     };
     let prometheus = prometheus(settings, http);
-    let expr = format!("sum(http_requests_total{{job=\"{APP_JOB}\"}})");
+    let requests = format!("http_requests_total{{job=\"{APP_JOB}\"}}");
+    let (count, newest_scrape) = (
+        format!("sum({requests})"),
+        format!("max(timestamp({requests}))"),
+    );
     let mut seen = None;
     let done = poll(settings.timeout, Duration::from_millis(500), || {
-        seen = prometheus.query_first(&expr).ok().flatten();
+        seen = prometheus.query_first(&count).ok().flatten();
         // Counters are integers, which f64 holds exactly.
-        Ok((seen == Some(total as f64)).then_some(()))
+        if seen != Some(total as f64) {
+            return Ok(None);
+        }
+        // Asked second, so the scrape it names is the counted one or a later one, which
+        // counts the same requests once the load has stopped.
+        let at = prometheus.query_first(&newest_scrape).ok().flatten();
+        Ok(at.filter(|&at| at >= began))
     })?;
     match done {
-        Some(()) => {
-            note(&format!("Prometheus has scraped {total} requests"));
-            Ok(())
+        Some(at) => {
+            note(&format!(
+                "Prometheus has scraped {total} requests (scrape at {at})"
+            ));
+            Ok(at)
         }
         None => Err(Error::new(format!(
-            "Prometheus reports {} requests after {:?}, expected {total}",
+            "Prometheus reports {} requests after {:?}, expected {total} in a scrape after {began}",
             seen.map_or("no".to_string(), |v| v.to_string()),
             settings.timeout
         ))),
     }
+}
+
+/// Seconds since the Unix epoch.
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// One `KEY=VALUE` change of the app's faults.
