@@ -191,11 +191,14 @@ pub async fn read(
 ) -> Decided {
     let mut decided = Decided::default();
     // Recorded ratios are over rolling windows: a calendar period-to-date is not among them.
-    for slo in selected.iter().filter(|slo| slo.calendar.is_some()) {
+    for slo in selected.iter() {
+        let Some(calendar) = &slo.calendar else {
+            continue;
+        };
         let why = format!(
             "a calendar window ({}) is not recorded: the recorded series are over rolling \
              windows",
-            slo.window
+            calendar.period.name()
         );
         decided.uncovered(options, slo, why, READ_RAW, String::new());
     }

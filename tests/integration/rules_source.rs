@@ -392,6 +392,13 @@ fn auto_reads_the_raw_series_for_every_slo_the_rules_do_not_cover() {
     for (slo, why) in UNCOVERED {
         assert_eq!(source(slo), ["raw"], "{slo}");
         out.stderr_contains(&format!("warning: SLO {slo}: {why}"));
+        let row = rows(&report)
+            .into_iter()
+            .find(|(_, r)| r["slo"] == slo)
+            .unwrap()
+            .1;
+        let note = row["source_note"].as_str().unwrap_or_default();
+        assert!(note.starts_with(why), "{slo}: {row}");
     }
     assert_eq!(source("by-handler"), ["rules", "rules"]);
     // Never numbers for the wrong objective: `changed` is judged against 99.9.
@@ -551,4 +558,43 @@ fn a_report_from_rules_sends_as_many_queries_for_200_slos_as_for_2() {
     assert_eq!((two, all), (2, 200));
     assert_eq!(two_queries, all_queries);
     assert!(all_queries <= 8.0, "{all_queries} queries");
+}
+
+#[test]
+fn calendar_slos_are_read_raw_by_auto_and_fail_closed_under_rules() {
+    // `diurnal` is recorded over its rolling window; a calendar week never is.
+    let weekly = "  - name: weekly\n    objective: 99\n    window: week\n    sli:\n      ratio:\n        \
+                  errors: http_requests_total{job=\"steady\",status=\"5xx\"}\n        \
+                  total: http_requests_total{job=\"steady\"}\n";
+    let spec = format!(
+        "version: 1\nservice: svc\ntimezone: UTC\nslos:\n{}{weekly}",
+        slo_yaml("diurnal", 99.0, "diurnal", "")
+    );
+    let out = run(prom(), "report", &spec, &["--source", "auto"]);
+    out.assert_success("slo report --source auto");
+    let report = out.json();
+    let (diurnal, weekly) = (&report["slos"][0], &report["slos"][1]);
+    assert_eq!(diurnal["source"], "rules", "{diurnal}");
+    assert!(diurnal.get("source_note").is_none(), "{diurnal}");
+    assert_eq!(weekly["source"], "raw", "{weekly}");
+    assert_eq!(weekly["period"]["calendar"], "week", "{weekly}");
+    assert!(
+        weekly["source_note"]
+            .as_str()
+            .unwrap()
+            .contains("a calendar window (week) is not recorded"),
+        "{weekly}"
+    );
+    // By design, not a gap: no warning.
+    assert!(!out.stderr.contains("weekly"), "{out}");
+    for allow in [&[][..], &["--allow-partial-coverage"]] {
+        run(
+            prom(),
+            "check",
+            &spec,
+            &[&["--source", "rules", "--slo", "weekly"], allow].concat(),
+        )
+        .status(exit::DATA_SOURCE)
+        .stdout_contains("--source rules: a calendar window (week) is not recorded");
+    }
 }
