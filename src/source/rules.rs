@@ -23,6 +23,7 @@ use crate::report::{
 use super::{COVERED, STALE_INTERVALS, Source};
 
 const DAY: Window = Window::from_secs(86_400);
+const HOUR: Window = Window::from_secs(3_600);
 
 /// What the recorded series measure of one SLO.
 #[derive(Debug, Clone, PartialEq)]
@@ -313,6 +314,7 @@ async fn judge_all(
                 info: of(&queries.info),
                 last: of(&queries.last),
                 per_day: of(&queries.per_day),
+                per_hour: of(&queries.per_hour),
                 ratios: of(&queries.ratios),
                 bad: of(&window.bad),
                 total: of(&window.total),
@@ -331,6 +333,8 @@ struct Queries {
     last: String,
     /// How many total-rate samples the last day holds (the evaluation interval).
     per_day: String,
+    /// How many the last hour holds (the interval of a history younger than a day).
+    per_hour: String,
     /// The recorded error ratios over every burn-rate window.
     ratios: String,
     /// Per distinct compliance window.
@@ -353,6 +357,7 @@ impl Queries {
             info: info.to_string(),
             last: promql::recorded_last_sample_query(selector),
             per_day: over("count_over_time", promql::TOTAL_EVENTS_RATE_RECORD, DAY),
+            per_hour: over("count_over_time", promql::TOTAL_EVENTS_RATE_RECORD, HOUR),
             ratios: promql::recorded_ratios_query(selector, &BURN_RATE_WINDOWS),
             windows: windows
                 .into_iter()
@@ -370,7 +375,7 @@ impl Queries {
 
     /// Every query but the info series'.
     fn all(&self) -> BTreeSet<String> {
-        [&self.last, &self.per_day, &self.ratios]
+        [&self.last, &self.per_day, &self.per_hour, &self.ratios]
             .into_iter()
             .cloned()
             .chain(
@@ -387,6 +392,7 @@ struct Read {
     info: Vec<Sample>,
     last: Vec<Sample>,
     per_day: Vec<Sample>,
+    per_hour: Vec<Sample>,
     ratios: Vec<Sample>,
     bad: Vec<Sample>,
     total: Vec<Sample>,
@@ -411,7 +417,7 @@ fn judge(
         ))
         .shown_by(&queries.per_day));
     };
-    let interval = DAY.secs() as f64 / per_day;
+    let interval = evaluation_interval(per_day, newest(&read.per_hour).unwrap_or(0.0));
     match newest(&read.last) {
         Some(last) if at - last <= STALE_INTERVALS * interval => {}
         // None: older than Prometheus' lookback.
@@ -429,9 +435,10 @@ fn judge(
         );
     };
     check_drift(style, slo, &info.labels).map_err(|gap| gap.shown_by(&queries.info))?;
+    let window = &queries.windows[&slo.window];
+    check_groups(slo, &read.total).map_err(|gap| gap.shown_by(&window.total))?;
     let count = newest(&read.count).unwrap_or(0.0);
     let coverage = (count * interval / slo.window.secs() as f64).min(1.0);
-    let window = &queries.windows[&slo.window];
     let events = |samples: &[Sample]| -> Vec<Sample> {
         samples
             .iter()
@@ -483,6 +490,19 @@ fn judge(
     Ok(recording)
 }
 
+/// Seconds between evaluations, from how many samples the last day and the last hour hold: a
+/// day's count is the more precise, but only if the history spans the day; younger, the
+/// hour's (a history younger than an hour is taken as an hour old, so its coverage and
+/// events are overestimated; it is far from covering any window anyway).
+fn evaluation_interval(per_day: f64, per_hour: f64) -> f64 {
+    let spans_the_day = per_day >= 23.5 * per_hour;
+    if spans_the_day || per_hour == 0.0 {
+        DAY.secs() as f64 / per_day
+    } else {
+        HOUR.secs() as f64 / per_hour
+    }
+}
+
 fn max(acc: Option<f64>, value: f64) -> Option<f64> {
     Some(acc.map_or(value, |a| a.max(value)))
 }
@@ -511,6 +531,27 @@ fn check_drift(style: LabelStyle, slo: &Slo, info: &Labels) -> Result<(), Gap> {
         )));
     }
     Ok(())
+}
+
+/// An error unless the recorded series are split by the spec's `group_by`: rules generated
+/// before it changed would report other groups (or one sum) as this SLO's.
+fn check_groups(slo: &Slo, total: &[Sample]) -> Result<(), Gap> {
+    let group_by = slo.sli.group_by();
+    if group_by.is_empty() && total.len() > 1 {
+        return Err(Gap::Drift(format!(
+            "the rules record {} groups, the spec has no group_by",
+            total.len()
+        )));
+    }
+    match group_by
+        .iter()
+        .find(|label| total.iter().any(|s| !s.labels.contains_key(*label)))
+    {
+        Some(label) => Err(Gap::Drift(format!(
+            "the rules were generated without group_by label {label}, the spec has it"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The style whose info series answered, native first.
@@ -620,7 +661,8 @@ mod tests {
                 1.0,
             )],
             last: vec![sample(&[], AT - age)],
-            per_day: vec![sample(&[], 1440.0)],
+            per_day: vec![sample(&[], minutes.min(1440.0))],
+            per_hour: vec![sample(&[], minutes.min(60.0))],
             ratios: ["5m", "1h", "6h", "1d"]
                 .iter()
                 .map(|w| sample(&[("slo_window", w)], 0.002))
@@ -651,6 +693,21 @@ mod tests {
     }
 
     #[test]
+    fn a_history_younger_than_a_day_takes_its_interval_from_the_last_hour() {
+        // Six hours of a minute-by-minute recording: 360 samples in the last day.
+        let recording = judged(&read(0.25, 20.0, "99.5")).unwrap_err();
+        let Gap::Young(recording) = recording.gap else {
+            panic!("{recording:?}")
+        };
+        assert!(
+            (recording.coverage - 0.25 / 3.0).abs() < 1e-9,
+            "{recording:?}"
+        );
+        assert_eq!(evaluation_interval(1441.0, 61.0), 86_400.0 / 1441.0);
+        assert_eq!(evaluation_interval(2880.0, 120.0), 30.0);
+    }
+
+    #[test]
     fn young_stale_missing_and_drifted_recordings_say_why_and_where() {
         let gap = |read: &Read| judged(read).unwrap_err();
         let young = gap(&read(1.0, 20.0, "99.5"));
@@ -672,6 +729,13 @@ mod tests {
         let mut no_ratio = read(3.0, 20.0, "99.5");
         no_ratio.ratios.pop();
         assert!(matches!(gap(&no_ratio).gap, Gap::Missing(m) if m.contains("ratio_rate1d")));
+        let mut regrouped = read(3.0, 20.0, "99.5");
+        regrouped.total.push(sample(&[("handler", "/b")], 1.0));
+        assert!(
+            matches!(gap(&regrouped).gap, Gap::Drift(m) if m.contains("2 groups")),
+            "{:?}",
+            gap(&regrouped)
+        );
         let mut none = read(3.0, 20.0, "99.5");
         none.per_day.clear();
         assert!(matches!(gap(&none).gap, Gap::Missing(_)));
