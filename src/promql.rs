@@ -231,6 +231,17 @@ pub fn recorded_over_time_query(
     format!("{function}({record}{selector}[{window}])")
 }
 
+/// How many samples of `record` the oldest `slice` of `window` holds, per series.
+pub fn recorded_oldest_count_query(
+    record: &str,
+    selector: &str,
+    window: Window,
+    slice: Window,
+) -> String {
+    let offset = Window::from_secs(window.secs() - slice.secs());
+    format!("count_over_time({record}{selector}[{slice}] offset {offset})")
+}
+
 /// When each recorded total-rate series was last written.
 pub fn recorded_last_sample_query(selector: &str) -> String {
     format!("timestamp({TOTAL_EVENTS_RATE_RECORD}{selector})")
