@@ -333,33 +333,31 @@ async fn judge_all(
         )
         .await?,
     );
-    let info = split_by_slo(style, &info);
-    Ok(evented
-        .iter()
-        .map(|slo| {
-            let of = |query: &str| {
-                let by_slo = if query == info_query {
-                    &info
-                } else {
-                    &split[query]
-                };
-                by_slo.get(&slo.name).cloned().unwrap_or_default()
-            };
-            let window = &queries.windows[&slo.window];
-            let read = Read {
-                info: of(&queries.info),
-                last: of(&queries.last),
-                per_day: of(&queries.per_day),
-                per_hour: of(&queries.per_hour),
-                ratios: of(&queries.ratios),
-                bad: of(&window.bad),
-                total: of(&window.total),
-                oldest: of(&window.oldest),
-                count: counts.get(&slo.window).map(|q| of(q)).unwrap_or_default(),
-            };
-            judge(style, slo, options.at, &read, &queries)
-        })
-        .collect())
+    split.insert(info_query, split_by_slo(style, info));
+    let mut judged = Vec::with_capacity(evented.len());
+    for slo in evented {
+        // Each SLO's samples of each query are read once: taken, not cloned.
+        let mut of = |query: &str| {
+            split
+                .get_mut(query)
+                .and_then(|by_slo| by_slo.remove(&slo.name))
+                .unwrap_or_default()
+        };
+        let window = &queries.windows[&slo.window];
+        let read = Read {
+            info: of(&queries.info),
+            last: of(&queries.last),
+            per_day: of(&queries.per_day),
+            per_hour: of(&queries.per_hour),
+            ratios: of(&queries.ratios),
+            bad: of(&window.bad),
+            total: of(&window.total),
+            oldest: of(&window.oldest),
+            count: counts.get(&slo.window).map(|q| of(q)).unwrap_or_default(),
+        };
+        judged.push(judge(style, slo, options.at, &read, &queries));
+    }
+    Ok(judged)
 }
 
 /// The answers to `queries`, each split by SLO once, so that matching stays linear in the
@@ -371,12 +369,12 @@ async fn read_split(
     options: &EvaluationOptions,
     warnings: &mut Vec<String>,
 ) -> Result<HashMap<String, HashMap<String, Vec<Sample>>>, ServiceGap> {
-    let answers = run_at_evaluation_instant(client, queries.clone(), options).await;
+    let mut answers = run_at_evaluation_instant(client, queries.clone(), options).await;
     let mut split = HashMap::new();
     for query in queries {
         let samples =
-            usable(&answers, &query, options, warnings).map_err(ServiceGap::Unreadable)?;
-        split.insert(query, split_by_slo(style, &samples));
+            usable(&mut answers, &query, options, warnings).map_err(ServiceGap::Unreadable)?;
+        split.insert(query, split_by_slo(style, samples));
     }
     Ok(split)
 }
@@ -644,11 +642,11 @@ fn detected_style(info: &[Sample]) -> Option<LabelStyle> {
 }
 
 /// `samples` by the SLO they belong to.
-fn split_by_slo(style: LabelStyle, samples: &[Sample]) -> HashMap<String, Vec<Sample>> {
+fn split_by_slo(style: LabelStyle, samples: Vec<Sample>) -> HashMap<String, Vec<Sample>> {
     let mut split: HashMap<String, Vec<Sample>> = HashMap::new();
     for sample in samples {
         if let Some(name) = sample.labels.get(style.slo_label()) {
-            split.entry(name.clone()).or_default().push(sample.clone());
+            split.entry(name.clone()).or_default().push(sample);
         }
     }
     split
@@ -661,14 +659,14 @@ async fn answer(
     options: &EvaluationOptions,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Sample>, EvaluationError> {
-    let answers =
+    let mut answers =
         run_at_evaluation_instant(client, BTreeSet::from([query.to_string()]), options).await;
-    usable(&answers, query, options, warnings)
+    usable(&mut answers, query, options, warnings)
 }
 
 /// The samples of `query`, its warnings echoed (or, with `--fail-on-warnings`, an error).
 fn usable(
-    answers: &HashMap<String, Result<Answer, QueryError>>,
+    answers: &mut HashMap<String, Result<Answer, QueryError>>,
     query: &str,
     options: &EvaluationOptions,
     warnings: &mut Vec<String>,
@@ -679,7 +677,8 @@ fn usable(
         kind,
         message,
     };
-    match answers.get(query) {
+    // Taken, not cloned: 1,000 SLOs' answers are tens of thousands of label sets.
+    match answers.remove(query) {
         Some(Ok(answer)) if options.fail_on_warnings && !answer.warnings.is_empty() => Err(error(
             QueryErrorKind::Unusable,
             format!(
@@ -694,9 +693,9 @@ fn usable(
                     .iter()
                     .map(|w| format!("recorded series: {w} (query: {query})")),
             );
-            Ok(answer.samples.clone())
+            Ok(answer.samples)
         }
-        Some(Err(e)) => Err(error(e.kind.clone(), e.message.clone())),
+        Some(Err(e)) => Err(error(e.kind, e.message)),
         None => Err(error(
             QueryErrorKind::Unusable,
             "the query did not run".into(),
