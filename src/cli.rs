@@ -11,6 +11,7 @@ use crate::interface::exit_codes_help;
 use crate::model::Window;
 use crate::promql::LabelStyle;
 use crate::settings::flags::{self, Checked};
+use crate::source::Source;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -230,6 +231,17 @@ pub struct EvaluationArgs {
     /// The spacing of the history's points [default: 30 to 60 points per window].
     #[arg(long, value_name = "DURATION", requires = "history", value_parser = Checked(flags::step))]
     pub step: Option<Window>,
+    /// Which series to read: the raw series, those `slo generate-rules` records, or recorded
+    /// where they cover the window and raw elsewhere.
+    #[arg(long, value_enum, env = "SLO_SOURCE", default_value = "auto")]
+    pub source: Source,
+    /// With `--source rules`, report an SLO whose recorded history is younger than its window
+    /// from what is recorded instead of failing it.
+    #[arg(long)]
+    pub allow_partial_coverage: bool,
+    /// Label style of the recorded series [default: whichever the service's info series use].
+    #[arg(long, value_enum)]
+    pub label_style: Option<LabelStyle>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -357,6 +369,23 @@ pub struct GenerateDashboardArgs {
     /// URL of the provisioned Prometheus datasource.
     #[arg(long, default_value = "http://localhost:9090")]
     pub prometheus_url: String,
+}
+
+/// Kept here so that the core's [`Source`] does not depend on clap.
+impl ValueEnum for Source {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Source::Raw, Source::Rules, Source::Auto]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Source::Raw => PossibleValue::new("raw").help("`increase()` of the raw series: exact"),
+            Source::Rules => PossibleValue::new("rules")
+                .help("the recorded series: a few queries whatever the number of SLOs"),
+            Source::Auto => PossibleValue::new("auto")
+                .help("recorded where they cover the window and are current, raw elsewhere"),
+        })
+    }
 }
 
 /// Kept here so that the core's [`LabelStyle`] does not depend on clap.

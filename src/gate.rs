@@ -413,6 +413,9 @@ mod tests {
             },
             period: None,
             history: None,
+            source: Default::default(),
+            coverage: None,
+            source_note: None,
         }
     }
 

@@ -32,6 +32,7 @@ pub mod report;
 pub mod rules;
 pub mod sanitize;
 pub mod settings;
+pub mod source;
 pub mod spec;
 pub mod timestamp;
 pub mod watch;

@@ -192,6 +192,79 @@ pub fn recorded_events_ratio_query(selector: &str, window: impl std::fmt::Displa
     )
 }
 
+/// Selects the recorded series of `service`'s SLOs: all of them, or those of `names`
+/// (anchored, as every Prometheus regex is). One selector for every SLO is what keeps a
+/// report from rules at a constant number of queries.
+pub fn recorded_selector(style: LabelStyle, service: &str, names: Option<&[&str]>) -> String {
+    let mut matchers = vec![format!("{}=\"{}\"", style.service_label(), escape(service))];
+    if let Some(names) = names {
+        let alternatives: Vec<String> = names.iter().map(|n| regex_escape(n)).collect();
+        matchers.push(format!(
+            "{}=~\"{}\"",
+            style.slo_label(),
+            escape(&alternatives.join("|"))
+        ));
+    }
+    format!("{{{}}}", matchers.join(","))
+}
+
+/// The info series of `service`'s SLOs in `style`, or in either style when it is unknown
+/// (the answer's `__name__` then tells which).
+pub fn recorded_info_query(style: Option<LabelStyle>, service: &str) -> String {
+    let of = |s: LabelStyle| format!("{}{}", s.info_metric(), recorded_selector(s, service, None));
+    match style {
+        Some(style) => of(style),
+        None => format!("{} or {}", of(LabelStyle::Native), of(LabelStyle::Sloth)),
+    }
+}
+
+/// The recorded error ratios over `windows`, every window in one answer (told apart by the
+/// window label).
+pub fn recorded_ratios_query(selector: &str, windows: &[Window]) -> String {
+    let names: Vec<String> = windows.iter().map(|w| error_ratio_record(*w)).collect();
+    let inner = selector.trim_start_matches('{').trim_end_matches('}');
+    format!("{{__name__=~\"{}\",{inner}}}", names.join("|"))
+}
+
+/// `function(record{selector}[window])`, e.g. the sum of the recorded 5m rates over a
+/// compliance window.
+pub fn recorded_over_time_query(
+    function: &str,
+    record: &str,
+    selector: &str,
+    window: Window,
+) -> String {
+    format!("{function}({record}{selector}[{window}])")
+}
+
+/// How many samples of `record` the oldest `slice` of `window` holds, per series.
+pub fn recorded_oldest_count_query(
+    record: &str,
+    selector: &str,
+    window: Window,
+    slice: Window,
+) -> String {
+    let offset = Window::from_secs(window.secs() - slice.secs());
+    format!("count_over_time({record}{selector}[{slice}] offset {offset})")
+}
+
+/// When each recorded total-rate series was last written.
+pub fn recorded_last_sample_query(selector: &str) -> String {
+    format!("timestamp({TOTAL_EVENTS_RATE_RECORD}{selector})")
+}
+
+/// `text` matching itself literally in a Prometheus (RE2) regex.
+fn regex_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 /// How many times faster than budgeted the errors of one SLO came over `window`, from its
 /// recorded ratio.
 pub fn burn_rate_query(selector: &str, window: Window, error_budget: f64) -> String {

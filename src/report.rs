@@ -28,10 +28,11 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::{PeriodChoice, PeriodStatus, Timing};
 use crate::error::Error;
 use crate::history::HistoryRequest;
-use crate::interface::report::QueryErrorKind;
+use crate::interface::report::{DataSource, QueryErrorKind};
 use crate::model::{Labels, Sli, Slo, Spec, Window, measured_windows};
 use crate::prometheus::{Answer, Client, QueryError, Sample, series_text};
 use crate::promql::{self, Counted, EventQueries, RangeFn};
+use crate::source::{self, Source, SourceOptions};
 
 /// The result of evaluating a set of SLOs at one instant.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +104,13 @@ pub struct SloStatus {
     pub period: Option<PeriodStatus>,
     /// Budget remaining across the window, with `--history`; `None` without it.
     pub history: Option<crate::history::Points>,
+    /// Which series the numbers come from.
+    pub source: DataSource,
+    /// Fraction of the window the recorded history spans; `None` when read from raw series.
+    pub coverage: Option<f64>,
+    /// Why `--source auto` read this row from the raw series: a calendar window, or a
+    /// recording that is missing, stale, younger than the window or for another objective.
+    pub source_note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -153,6 +161,8 @@ pub struct EvaluationOptions {
     pub period: PeriodChoice,
     /// `--history`: also ask for each row's budget across the window.
     pub history: Option<HistoryRequest>,
+    /// Raw or recorded series (`--source`).
+    pub source: SourceOptions,
 }
 
 impl EvaluationOptions {
@@ -281,7 +291,8 @@ type Answers = HashMap<Asked, Result<Answer, QueryError>>;
 
 /// Evaluates the selected SLOs of `spec` at `options.at`. Every query runs at that instant
 /// (see [`Asked`]), concurrently within the client's limit; a query shared by two SLOs runs
-/// once.
+/// once. Unless `--source raw`, the recorded series are read first (a constant number of
+/// queries), and only the SLOs they do not stand for are measured from the raw series.
 pub async fn evaluate(client: &Client, spec: &Spec, options: &EvaluationOptions) -> Report {
     evaluate_observed(client, spec, options, &Unobserved).await
 }
@@ -294,6 +305,76 @@ pub async fn evaluate_observed(
     observer: &dyn Observer,
 ) -> Report {
     let selected = options.selected(spec);
+    let mut recorded = match options.source.source {
+        Source::Raw => source::rules::Decided::default(),
+        Source::Rules | Source::Auto => source::rules::read(client, spec, &selected, options).await,
+    };
+    let raw: Vec<&Slo> = selected
+        .iter()
+        .filter(|slo| !recorded.slos.contains_key(&slo.name))
+        .copied()
+        .collect();
+    let (raw_outcomes, raw_warnings) =
+        evaluate_raw(client, &spec.service, &raw, options, observer).await;
+    let mut raw_outcomes: HashMap<String, _> = raw_outcomes.into_iter().collect();
+    let mut warnings = recorded.warnings;
+    warnings.extend(raw_warnings);
+    let slos = selected
+        .iter()
+        .map(|slo| {
+            let outcome = match recorded.slos.remove(&slo.name) {
+                Some(Ok(recording)) => {
+                    assess(&spec.service, slo, &recording.measured, options.warn_below)
+                        .map(|rows| recording.label(rows))
+                }
+                Some(Err(error)) => Err(error),
+                None => {
+                    let note = recorded.raw_notes.remove(&slo.name);
+                    raw_outcomes
+                        .remove(&slo.name)
+                        .expect("every SLO not read from rules is measured raw")
+                        .map(|rows| with_source_note(rows, note))
+                }
+            };
+            SloEvaluation {
+                slo: slo.name.clone(),
+                outcome,
+            }
+        })
+        .collect();
+    let mut report = Report {
+        evaluated_at: options.at,
+        slos,
+        warnings,
+    };
+    if let Some(request) = options.history {
+        crate::history::add_to(&mut report, client, spec, options, request).await;
+    }
+    report
+}
+
+/// The rows with the reason they were read from the raw series, if `--source auto` gave one.
+fn with_source_note(rows: Vec<SloStatus>, note: Option<String>) -> Vec<SloStatus> {
+    rows.into_iter()
+        .map(|row| SloStatus {
+            source_note: note.clone(),
+            ..row
+        })
+        .collect()
+}
+
+/// The outcome of each of `selected` (calendar periods included) from the raw series, and
+/// the warnings Prometheus gave.
+async fn evaluate_raw(
+    client: &Client,
+    service: &str,
+    selected: &[&Slo],
+    options: &EvaluationOptions,
+    observer: &dyn Observer,
+) -> (
+    Vec<(String, Result<Vec<SloStatus>, EvaluationError>)>,
+    Vec<String>,
+) {
     let timings: Vec<Result<Timing, String>> = selected
         .iter()
         .map(|slo| Timing::new(slo, options.at, options.period))
@@ -328,8 +409,8 @@ pub async fn evaluate_observed(
         })
         .collect();
     let answers = run_all(client, distinct, options, observer).await;
-    let warnings = echoed_notes(&selected, &timings, &plans, &answers);
-    let slos = selected
+    let warnings = echoed_notes(selected, &timings, &plans, &answers);
+    let outcomes = selected
         .iter()
         .zip(timings)
         .zip(&plans)
@@ -339,24 +420,13 @@ pub async fn evaluate_observed(
                 .and_then(|timing| {
                     let measured =
                         measurements(slo, timing.at, plan, &answers, options.fail_on_warnings)?;
-                    let rows = assess(&spec.service, slo, &measured, options.warn_below)?;
+                    let rows = assess(service, slo, &measured, options.warn_below)?;
                     Ok(with_period(rows, slo, &timing))
                 });
-            SloEvaluation {
-                slo: slo.name.clone(),
-                outcome,
-            }
+            (slo.name.clone(), outcome)
         })
         .collect();
-    let mut report = Report {
-        evaluated_at: options.at,
-        slos,
-        warnings,
-    };
-    if let Some(request) = options.history {
-        crate::history::add_to(&mut report, client, spec, options, request).await;
-    }
-    report
+    (outcomes, warnings)
 }
 
 /// The queries of one SLO by window: each burn-rate window, and the compliance window
@@ -463,6 +533,24 @@ async fn run_all(
         }
     }
     answers
+}
+
+/// Every query's answer at `options.at`, keyed by query: for the recorded series, whose few
+/// queries are not part of the observed plan.
+pub(crate) async fn run_at_evaluation_instant(
+    client: &Client,
+    queries: BTreeSet<String>,
+    options: &EvaluationOptions,
+) -> HashMap<String, Result<Answer, QueryError>> {
+    let asked = queries
+        .iter()
+        .map(|query| Asked::new(options.at, query))
+        .collect();
+    run_all(client, asked, options, &Unobserved)
+        .await
+        .into_iter()
+        .map(|(asked, answer)| (asked.query, answer))
+        .collect()
 }
 
 /// One SLO's answers per window, or the first query of it that failed (or warned, with
@@ -597,6 +685,9 @@ pub fn assess(
                 status: status(budget_remaining, warn_below),
                 period: None,
                 history: None,
+                source: DataSource::Raw,
+                coverage: None,
+                source_note: None,
             }
         })
         .collect())
@@ -618,7 +709,7 @@ fn observe(slo: &Slo, measured: &Measured) -> Result<BTreeMap<Labels, Observed>,
     let group_by = slo.sli.group_by();
     match measured {
         Measured::ErrorRatio { query, samples } => {
-            if samples.len() > 1 {
+            if group_by.is_empty() && samples.len() > 1 {
                 return Err(evaluation_error(
                     slo,
                     query,
@@ -631,12 +722,13 @@ fn observe(slo: &Slo, measured: &Measured) -> Result<BTreeMap<Labels, Observed>,
                     ),
                 ));
             }
-            samples
-                .iter()
+            // One ratio per group: a raw SLI has none; recorded ratios do, by group_by.
+            by_group(slo, query, samples, group_by)?
+                .into_iter()
                 // 0/0: no traffic in the window. No data, which is never a pass.
-                .filter(|s| !s.value.is_nan())
-                .map(|s| {
-                    if !(-ROUNDING..=1.0 + ROUNDING).contains(&s.value) {
+                .filter(|(_, ratio)| !ratio.is_nan())
+                .map(|(group, ratio)| {
+                    if !(-ROUNDING..=1.0 + ROUNDING).contains(&ratio) {
                         return Err(evaluation_error(
                             slo,
                             query,
@@ -644,16 +736,16 @@ fn observe(slo: &Slo, measured: &Measured) -> Result<BTreeMap<Labels, Observed>,
                             format!(
                                 "the error-ratio query returned {} for {}; an error ratio is \
                                  between 0 and 1",
-                                promql::number(s.value),
-                                series_text(&s.labels)
+                                promql::number(ratio),
+                                series_text(&group)
                             ),
                         ));
                     }
                     let observed = Observed {
                         events: None,
-                        error_ratio: Some(s.value.clamp(0.0, 1.0)),
+                        error_ratio: Some(ratio.clamp(0.0, 1.0)),
                     };
-                    Ok((Labels::new(), observed))
+                    Ok((group, observed))
                 })
                 .collect()
         }

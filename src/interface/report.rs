@@ -7,11 +7,14 @@
 //!            "objective": 0.995, "window": "30d", "sli": 0.9991, "error_budget": 0.005,
 //!            "budget_remaining": 0.82, "events": {"good": 119.0, "bad": 4.0, "total": 123.0},
 //!            "burn_rates": {"5m": 0.4, "1h": 0.5, "6h": 0.7, "1d": 0.9, "3d": 1.1, "30d": 0.18},
-//!            "status": "ok"}]}
+//!            "status": "ok", "source": "rules", "coverage": 1.0}]}
 //! ```
 //! Ratios are fractions, rounded to 10 significant digits; `sli`, `budget_remaining`,
 //! `events` and burn rates are `null` where unknown. SLOs that could not be evaluated have no
-//! entry (their errors go to stderr).
+//! entry (their errors go to stderr). `source` says which series the row was computed from;
+//! from `rules`, `events` are estimates (recorded 5m rates summed over the window times the
+//! evaluation interval) and `coverage` is the fraction of the window the recorded history
+//! spans; `coverage` is `null` on rows read from the raw series.
 
 use std::collections::BTreeMap;
 
@@ -51,6 +54,13 @@ pub struct Row {
     /// ending at the evaluation instant; no point where the window had no events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<(f64, f64)>>,
+    pub source: DataSource,
+    /// Fraction of the window with recorded data; `null` on rows read from the raw series.
+    pub coverage: Option<f64>,
+    /// Why `--source auto` read this row from the raw series (e.g. a calendar window, or a
+    /// recording younger than the window); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_note: Option<String>,
 }
 
 /// The calendar period a row was measured over: from `start` to the evaluation instant.
@@ -69,6 +79,17 @@ pub struct Period {
     /// The budget left at the period's end if the rest of it burns at the period-to-date
     /// rate.
     pub projected_budget_remaining: Option<f64>,
+}
+
+/// Which series a row was computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataSource {
+    /// The raw series, with `increase()` over each window: exact.
+    #[default]
+    Raw,
+    /// The series `slo generate-rules` records: event counts are estimates.
+    Rules,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -116,4 +137,7 @@ pub enum QueryErrorKind {
     /// A well-formed answer the SLO cannot be assessed from: several series where one was
     /// expected, or a histogram without the threshold's bucket.
     Unusable,
+    /// `--source rules`: the recorded series are missing, stale, younger than the window or
+    /// recorded for another objective.
+    NotRecorded,
 }

@@ -25,6 +25,7 @@ use crate::prometheus::Client;
 use crate::promql::LabelStyle;
 use crate::report::EvaluationOptions;
 use crate::rules;
+use crate::source::{Source, SourceOptions};
 use crate::spec::Located;
 
 /// Taken as typed: clap already checked it.
@@ -206,6 +207,13 @@ impl Evaluation {
             crate::cli::PeriodArg::Current => PeriodChoice::Current,
             crate::cli::PeriodArg::Previous => PeriodChoice::Previous,
         };
+        if args.source != Source::Rules && args.allow_partial_coverage {
+            return Err(Error::Usage(
+                "--allow-partial-coverage applies to --source rules only: --source auto reads \
+                 the raw series wherever the recorded history is younger than the window"
+                    .into(),
+            ));
+        }
         let options = EvaluationOptions {
             at: args.at.unwrap_or_else(now),
             slos: select(specs, &args.slos)?,
@@ -219,6 +227,11 @@ impl Evaluation {
             fail_on_warnings: args.fail_on_warnings,
             period,
             history: args.history.then_some(HistoryRequest { step: args.step }),
+            source: SourceOptions {
+                source: args.source,
+                allow_partial_coverage: args.allow_partial_coverage,
+                label_style: args.label_style,
+            },
         };
         for spec in specs {
             check_periods_and_step(spec, &options)?;

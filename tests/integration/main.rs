@@ -20,6 +20,7 @@ mod lint;
 mod report;
 mod report_faults;
 mod rules;
+mod rules_source;
 mod schema;
 mod spec_fuzz;
 mod stack;

@@ -96,7 +96,8 @@ fn timeout_is_reported_not_retried_and_concurrency_bounded() {
 #[test]
 fn http_500_is_retried_then_fails() {
     let server = FakeServer::start(Mode::Status500);
-    let out = report_at(&server.url(), &spec(), &[]);
+    // The raw queries alone: `auto` would first ask for the recorded series too.
+    let out = report_at(&server.url(), &spec(), &["--source", "raw"]);
     assert_data_source_failure(
         &out,
         "HTTP 500 Internal Server Error: internal server error",
@@ -133,14 +134,15 @@ fn malformed_json() {
 
 #[test]
 fn prometheus_error_status_is_shown_and_only_5xx_is_retried() {
+    // The raw queries alone: `auto` would first ask for the recorded series too.
     let server = FakeServer::start(Mode::PrometheusError { http_status: 422 });
-    let out = report_at(&server.url(), &spec(), &[]);
+    let out = report_at(&server.url(), &spec(), &["--source", "raw"]);
     assert_data_source_failure(&out, &format!("(bad_data): {PROM_ERROR_MESSAGE}"));
     assert!(out.stderr.contains("HTTP 422"), "{}", out.stderr);
     assert_eq!(attempts_per_query(&server), vec![1; SPEC_QUERIES]);
 
     let server = FakeServer::start(Mode::PrometheusError { http_status: 503 });
-    let out = report_at(&server.url(), &spec(), &[]);
+    let out = report_at(&server.url(), &spec(), &["--source", "raw"]);
     assert_data_source_failure(&out, PROM_ERROR_MESSAGE);
     assert_eq!(attempts_per_query(&server), vec![3; SPEC_QUERIES]);
 }

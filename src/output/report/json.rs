@@ -45,6 +45,9 @@ fn row(status: &SloStatus) -> Row {
             .history
             .as_ref()
             .map(|points| points.iter().map(|&(t, b)| (t, tidy(b))).collect()),
+        source: status.source,
+        coverage: status.coverage.map(tidy),
+        source_note: status.source_note.clone(),
     }
 }
 
@@ -79,7 +82,7 @@ mod tests {
                     "budget_remaining": null, "events": null,
                     "burn_rates": {"5m": null, "1h": null, "6h": null, "1d": null, "3d": null,
                                    "30d": null},
-                    "status": "no_data"
+                    "status": "no_data", "source": "raw", "coverage": null
                 }]
             })
         );

@@ -95,6 +95,9 @@ pub(crate) mod tests {
             status: Status::NoData,
             period: None,
             history: None,
+            source: Default::default(),
+            coverage: None,
+            source_note: None,
         };
         Report {
             evaluated_at: 1_793_491_200.0,

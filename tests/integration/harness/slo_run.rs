@@ -22,8 +22,9 @@ use super::prom::Prometheus;
 
 /// Variables `slo` reads, removed from every run so the developer's shell cannot change a
 /// test's outcome; [`SloRun::env`] sets them where a test means to.
-const SLO_ENVIRONMENT: [&str; 8] = [
+const SLO_ENVIRONMENT: [&str; 9] = [
     "SLO_CONFIG",
+    "SLO_SOURCE",
     "SLO_PROMETHEUS_URL",
     "SLO_PROMETHEUS_TOKEN",
     "SLO_PROMETHEUS_USER",
