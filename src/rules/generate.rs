@@ -148,25 +148,47 @@ fn sli_group(context: &SloContext) -> RuleGroup {
     context.group("sli", None, rules)
 }
 
-/// The compliance-window ratio, then the period burn rate and remaining budget, which read
-/// it in the same evaluation (rules of a group run in order).
+/// The compliance-window sums of the 5m event rates and their ratio, then the period burn
+/// rate and remaining budget, each reading the rules before it in the same evaluation (rules
+/// of a group run in order). The sums are what a report from rules reads: one sample per
+/// SLO instead of a scan of the window; the ratio of them costs no second scan.
 fn long_window_group(context: &SloContext) -> RuleGroup {
     let window = context.slo.window;
+    let window_labels = context.window_labels(window);
+    let mut rules = Vec::new();
     let ratio = match &context.slo.sli {
         // A raw SLI has no events to weigh by, only a ratio. Averaging its 5m ratios over
         // the window would weigh a quiet night like a busy day, so the rule runs the user's
         // query over the whole window: exact, at the cost of scanning the raw series, which
         // the longer interval of this group keeps rare.
         Sli::Raw(raw) => raw.query(window),
-        _ => promql::recorded_events_ratio_query(&context.selector, window),
+        _ => {
+            let sum = |record, rate| {
+                context.record(
+                    record,
+                    promql::recorded_over_time_query(
+                        "sum_over_time",
+                        rate,
+                        &context.selector,
+                        window,
+                    ),
+                    &window_labels,
+                )
+            };
+            rules.push(sum(
+                promql::bad_events_sum_record(window),
+                promql::BAD_EVENTS_RATE_RECORD,
+            ));
+            rules.push(sum(
+                promql::total_events_sum_record(window),
+                promql::TOTAL_EVENTS_RATE_RECORD,
+            ));
+            promql::recorded_sums_ratio_query(&context.selector, window)
+        }
     };
     let budget = context.slo.objective.error_budget();
-    let rules = vec![
-        context.record(
-            promql::error_ratio_record(window),
-            ratio,
-            &context.window_labels(window),
-        ),
+    rules.extend([
+        context.record(promql::error_ratio_record(window), ratio, &window_labels),
         context.record(
             promql::PERIOD_BURN_RATE_RECORD,
             promql::burn_rate_query(&context.selector, window, budget),
@@ -181,7 +203,7 @@ fn long_window_group(context: &SloContext) -> RuleGroup {
             ),
             &[],
         ),
-    ];
+    ]);
     context.group("long-sli", Some(LONG_WINDOW_INTERVAL), rules)
 }
 
@@ -301,11 +323,28 @@ pub(super) mod tests {
         assert_eq!(
             records(&group),
             [
+                "slo:sli_bad_events:sum30d_rate5m",
+                "slo:sli_total_events:sum30d_rate5m",
                 "slo:sli_error:ratio_rate30d",
                 promql::PERIOD_BURN_RATE_RECORD,
                 promql::PERIOD_BUDGET_REMAINING_RECORD
             ]
         );
+        let Rule::Record { expr, .. } = &group.rules[2] else {
+            panic!("the third rule records the ratio")
+        };
+        // The ratio of the two sums: no second scan of the window.
+        assert_eq!(
+            expr,
+            "slo:sli_bad_events:sum30d_rate5m{slo_service=\"s\",slo_name=\"x\"}\n/\n\
+             slo:sli_total_events:sum30d_rate5m{slo_service=\"s\",slo_name=\"x\"}"
+        );
+        let raw = run(
+            long_window_group,
+            &spec(&[("raw", RAW)]),
+            LabelStyle::Native,
+        );
+        assert_eq!(records(&raw)[0], "slo:sli_error:ratio_rate30d");
     }
 
     #[test]
@@ -314,7 +353,8 @@ pub(super) mod tests {
             "version: 1\nservice: s\nslos:\n  - name: x\n    objective: 99\n    window: month\n    sli: {RATIO}\n"
         );
         let spec = crate::spec::parse(&text, "test.yaml").unwrap();
-        for group in [long_window_group, metadata_group] {
+        // The window's two sums and ratio; the info series.
+        for (group, labelled_records) in [(long_window_group as Step, 3), (metadata_group, 1)] {
             let group = run(group, &spec, LabelStyle::Native);
             let labelled: Vec<_> = group
                 .rules
@@ -328,7 +368,7 @@ pub(super) mod tests {
                 .collect();
             assert_eq!(
                 labelled,
-                [(&"month".to_string(), &"30d".to_string())],
+                vec![(&"month".to_string(), &"30d".to_string()); labelled_records],
                 "{group:?}"
             );
         }

@@ -5,15 +5,17 @@
 //! one count over the window of those SLOs. Which SLOs the answers stand for is decided from
 //! the data itself ([`judge`]), and then by `--source` ([`decide`]).
 //!
-//! Where a report's time goes, 1,000 SLOs over 30d: almost all in Prometheus summing the
-//! recorded 5m rates over the window (one scan for bad, one for total), so nothing else
-//! scans the window when the history covers it.
-//!
 //! Over the compliance window, events are estimated from the recorded 5m rates: their sum
-//! over the window times the evaluation interval, which is taken from how many samples the
-//! last day (or hour) holds. The ratio of the two sums needs no interval: it weighs every instant by
+//! over the window, which the window-long group records every [`LONG_WINDOW_INTERVAL`], times
+//! the evaluation interval of the rates, which is taken from how many samples the last day
+//! (or hour) holds. The ratio of the two sums needs no interval: it weighs every instant by
 //! its traffic, as the raw `increase()` ratio does. The burn-rate windows read the recorded
 //! error ratios, which are that ratio over each window.
+//!
+//! So nothing scans the window when the history covers it: every query reads the newest
+//! samples, but for the counts of the last day and of the oldest hundredth of the window.
+//! The numbers are as of the window-long group's last evaluation, at most an interval before
+//! the report's instant.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -24,6 +26,8 @@ use crate::promql::{self, Counted, EventQueries, LabelStyle};
 use crate::report::{
     EvaluationError, EvaluationOptions, Measured, SloStatus, run_at_evaluation_instant,
 };
+
+use crate::rules::LONG_WINDOW_INTERVAL;
 
 use super::{COVERED, STALE_INTERVALS, Source};
 
@@ -352,6 +356,7 @@ async fn judge_all(
             ratios: of(&queries.ratios),
             bad: of(&window.bad),
             total: of(&window.total),
+            sums_last: of(&window.sums_last),
             oldest: of(&window.oldest),
             count: counts.get(&slo.window).map(|q| of(q)).unwrap_or_default(),
         };
@@ -396,8 +401,11 @@ struct Queries {
 }
 
 struct WindowQueries {
+    /// The recorded sums of the bad and total 5m rates over the window.
     bad: String,
     total: String,
+    /// When each SLO's total sum was last recorded: the window-long group runs on its own.
+    sums_last: String,
     /// How many samples the oldest hundredth of the window holds: none when the history is
     /// younger than [`COVERED`] of the window. Scans a hundredth of what counting the
     /// whole window would.
@@ -412,7 +420,7 @@ impl Queries {
         let windows: BTreeSet<Window> = slos.iter().map(|s| s.window).collect();
         Queries {
             info: info.to_string(),
-            last: promql::recorded_last_sample_query(selector),
+            last: promql::recorded_last_sample_query(promql::TOTAL_EVENTS_RATE_RECORD, selector),
             per_day: over("count_over_time", promql::TOTAL_EVENTS_RATE_RECORD, DAY),
             per_hour: over("count_over_time", promql::TOTAL_EVENTS_RATE_RECORD, HOUR),
             ratios: promql::recorded_ratios_query(selector, &BURN_RATE_WINDOWS),
@@ -420,8 +428,12 @@ impl Queries {
                 .into_iter()
                 .map(|w| {
                     let queries = WindowQueries {
-                        bad: over("sum_over_time", promql::BAD_EVENTS_RATE_RECORD, w),
-                        total: over("sum_over_time", promql::TOTAL_EVENTS_RATE_RECORD, w),
+                        bad: format!("{}{selector}", promql::bad_events_sum_record(w)),
+                        total: format!("{}{selector}", promql::total_events_sum_record(w)),
+                        sums_last: promql::recorded_last_sample_query(
+                            &promql::total_events_sum_record(w),
+                            selector,
+                        ),
                         oldest: promql::recorded_oldest_count_query(
                             promql::TOTAL_EVENTS_RATE_RECORD,
                             selector,
@@ -443,7 +455,7 @@ impl Queries {
             .chain(
                 self.windows
                     .values()
-                    .flat_map(|w| [w.bad.clone(), w.total.clone(), w.oldest.clone()]),
+                    .flat_map(|w| [&w.bad, &w.total, &w.sums_last, &w.oldest].map(String::clone)),
             )
             .collect()
     }
@@ -458,6 +470,7 @@ struct Read {
     ratios: Vec<Sample>,
     bad: Vec<Sample>,
     total: Vec<Sample>,
+    sums_last: Vec<Sample>,
     oldest: Vec<Sample>,
     /// Samples over the whole window; only read when `oldest` has none.
     count: Vec<Sample>,
@@ -500,6 +513,7 @@ fn judge(
     };
     check_drift(style, slo, &info.labels).map_err(|gap| gap.shown_by(&queries.info))?;
     let window = &queries.windows[&slo.window];
+    check_sums_current(slo, at, &read.sums_last).map_err(|gap| gap.shown_by(&window.sums_last))?;
     check_groups(slo, &read.total).map_err(|gap| gap.shown_by(&window.total))?;
     let window_secs = slo.window.secs() as f64;
     let coverage = match newest(&read.oldest) {
@@ -560,6 +574,23 @@ fn judge(
         return Err(Gap::Young(recording).shown_by(&window.oldest));
     }
     Ok(recording)
+}
+
+/// An error unless the window sums of `slo` were recorded within a few intervals of their
+/// group before `at`: the 5m rates may be current while the window-long group is not
+/// deployed (rules generated before it recorded the sums) or failing.
+fn check_sums_current(slo: &Slo, at: f64, sums_last: &[Sample]) -> Result<(), Gap> {
+    match sums_last.iter().map(|s| s.value).fold(None, max) {
+        Some(last) if at - last <= STALE_INTERVALS * LONG_WINDOW_INTERVAL.secs() as f64 => Ok(()),
+        Some(last) => Err(Gap::Stale {
+            age: Some(at - last),
+        }),
+        None => Err(Gap::Missing(format!(
+            "no {} sample within Prometheus' lookback: the window-long rules are not \
+             deployed (generated by an older slo?) or no longer run",
+            promql::total_events_sum_record(slo.window)
+        ))),
+    }
 }
 
 /// The oldest part of `window` whose samples show that the history reaches back to cover it.
@@ -747,6 +778,7 @@ mod tests {
                 .collect(),
             bad: vec![sample(&[], 0.05 * minutes)],
             total: vec![sample(&[], 10.0 * minutes)],
+            sums_last: vec![sample(&[], AT - age)],
             oldest: if days >= 3.0 {
                 vec![sample(&[], 3.0 * 1440.0 * (1.0 - COVERED))]
             } else {
@@ -822,5 +854,23 @@ mod tests {
         let mut none = read(3.0, 20.0, "99.5");
         none.per_day.clear();
         assert!(matches!(gap(&none).gap, Gap::Missing(_)));
+        // Current rates, but window sums the window-long group stopped recording (its
+        // interval is 2m), or never recorded.
+        let mut stale_sums = read(3.0, 20.0, "99.5");
+        stale_sums.sums_last = vec![sample(&[], AT - 400.0)];
+        let stale_sums = gap(&stale_sums);
+        assert_eq!(stale_sums.gap, Gap::Stale { age: Some(400.0) });
+        assert!(
+            stale_sums
+                .query
+                .starts_with("timestamp(slo:sli_total_events:sum3d_rate5m{")
+        );
+        let mut no_sums = read(3.0, 20.0, "99.5");
+        no_sums.sums_last.clear();
+        assert!(
+            matches!(gap(&no_sums).gap, Gap::Missing(m) if m.contains("sum3d_rate5m")),
+            "{:?}",
+            gap(&no_sums)
+        );
     }
 }
