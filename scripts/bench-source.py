@@ -13,9 +13,9 @@ The history ends an hour from now, since slo-generator always queries at the cur
 30 days of raw requests from JOBS jobs scraped every minute (each SLO's selectors carry their
 own `slo_bench!="<i>"` matcher, so no two SLOs share a query and each scans its job's two
 series), and for every SLO the series `slo generate-rules` records, written directly as
-promtool would record them (5m rates every RECORD_STEP over the whole window, the burn-window
-ratios and the info series over the last two hours) rather than evaluated, which for 1,000
-SLOs would take hours. The first RULE_SLOS SLOs also get 30 days of Sloth's 5m error ratio,
+promtool would record them (5m rates every RECORD_STEP over the whole window; the burn-window
+ratios and the info series every minute, and the window sums of the 5m rates every 2m, over
+the last two hours) rather than evaluated, which for 1,000 SLOs would take hours. The first RULE_SLOS SLOs also get 30 days of Sloth's 5m error ratio,
 which its period rule averages.
 
 Per run: wall time and peak RSS (GNU time), and the HTTP queries it made (Prometheus' own
@@ -42,6 +42,8 @@ DAYS = 30
 JOBS = 10
 SCRAPE = 60
 RECORD_STEP = 300
+# The interval of the compliance-window group, which records the window sums.
+LONG_STEP = 120
 BURN_WINDOWS = ["5m", "1h", "6h", "1d", "3d"]
 OBJECTIVE = 0.999
 # slo-generator's error budget policy: the same windows as `slo report`, 12 queries an SLO.
@@ -81,6 +83,12 @@ def write_history(out, count, rule_slos, end):
     native = lambda i: f'slo_service="bench",slo_name="slo-{i}"'  # noqa: E731
     family("slo:sli_total_events:rate5m", native, 16.67, range(start, end + 1, RECORD_STEP))
     family("slo:sli_bad_events:rate5m", native, 0.01667, range(start, end + 1, RECORD_STEP))
+    # The window's rate samples summed, as the compliance-window group records them.
+    per_window = DAYS * 86400 // RECORD_STEP
+    for events, rate in (("total", 16.67), ("bad", 0.01667)):
+        family(f"slo:sli_{events}_events:sum{DAYS}d_rate5m",
+               lambda i: f'{native(i)},slo_window="{DAYS}d"', round(rate * per_window, 6),
+               range(recent, end + 1, LONG_STEP))
     family("slo_info", lambda i: f'{native(i)},slo_objective="99.9",slo_window="{DAYS}d"', 1,
            range(recent, end + 1, 60))
     for w in BURN_WINDOWS:
