@@ -7,8 +7,9 @@
 //! group when its alerts are off), in the order `promtool test rules` evaluates them:
 //! - `slo-sli-<service>-<slo>`: the 5m event rates and the error ratios over the alerting
 //!   windows, from the raw series;
-//! - `slo-long-sli-<service>-<slo>`: the compliance-window ratio and what derives from it,
-//!   every [`LONG_WINDOW_INTERVAL`];
+//! - `slo-long-sli-<service>-<slo>`: the compliance window's sums of the 5m event rates
+//!   (what a report from rules reads), their ratio and what derives from it, every
+//!   [`LONG_WINDOW_INTERVAL`];
 //! - `slo-meta-<service>-<slo>`: objective, budget, period, current burn rate, info series;
 //! - `slo-alerts-<service>-<slo>`: page and ticket burn alerts and the absent-metrics alert.
 //!

@@ -26,7 +26,6 @@ use crate::promql::{self, Counted, EventQueries, LabelStyle};
 use crate::report::{
     EvaluationError, EvaluationOptions, Measured, SloStatus, run_at_evaluation_instant,
 };
-
 use crate::rules::LONG_WINDOW_INTERVAL;
 
 use super::{COVERED, STALE_INTERVALS, Source};
