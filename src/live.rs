@@ -213,41 +213,29 @@ impl Checker<'_> {
             Err(e) if e.kind == (QueryErrorKind::HttpStatus { status: 404 }) => None,
             Err(e) => return Err(e),
         };
-        let counter_hint =
-            || Some("count events with a counter (its name ends in `_total`)".to_string());
-        match kind.as_deref() {
-            Some("counter" | "histogram") => {}
-            Some("gauge") => {
-                let message = format!(
+        let (severity, message) = match kind.as_deref() {
+            Some("counter" | "histogram") => return Ok(()),
+            Some("gauge") => (
+                Severity::Error,
+                format!(
                     "`{name}` is a gauge (Prometheus' metadata): it goes up and down, so its increase counts no events"
-                );
-                self.report(slo, &probe.field, Severity::Error, message, counter_hint());
-            }
-            Some(other) => {
-                let message = format!(
+                ),
+            ),
+            Some(other) => (
+                Severity::Warning,
+                format!(
                     "`{name}` is typed `{other}` in Prometheus' metadata, not counter: its increase counts events only if it never goes down"
-                );
-                self.report(
-                    slo,
-                    &probe.field,
-                    Severity::Warning,
-                    message,
-                    counter_hint(),
-                );
-            }
-            None => {
-                let message = format!(
+                ),
+            ),
+            None => (
+                Severity::Warning,
+                format!(
                     "Prometheus has no metadata for `{name}`, so whether it is a counter cannot be checked"
-                );
-                self.report(
-                    slo,
-                    &probe.field,
-                    Severity::Warning,
-                    message,
-                    counter_hint(),
-                );
-            }
-        }
+                ),
+            ),
+        };
+        let hint = "count events with a counter (its name ends in `_total`)".to_string();
+        self.report(slo, &probe.field, severity, message, Some(hint));
         Ok(())
     }
 
