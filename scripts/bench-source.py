@@ -4,6 +4,7 @@ on one Prometheus and one history, then the cost of the rules `slo generate-rule
 against the same SLOs in Sloth's rule shapes. Not a test; CI does not run it.
 
 Usage: scripts/bench-source.py [COUNT...]        (default: 300 1000)
+       scripts/bench-source.py --rule-cost-only  (only the rule cost, on the history it needs)
 Env:   SLO_BIN (default: target/release/slo, built first)
        SLO_GENERATOR (default: slo-generator on PATH; `python3 -m venv v && v/bin/pip install
        "slo-generator[prometheus]==2.6.0" "setuptools<70"`)
@@ -281,8 +282,10 @@ def rule_cost(port, config, rule_file, rounds=3):
 
 
 def main():
-    counts = [int(c) for c in sys.argv[1:]] or [300, 1000]
+    args = sys.argv[1:]
+    rule_cost_only = "--rule-cost-only" in args
     rule_slos = int(os.environ.get("RULE_SLOS", "100"))
+    counts = [] if rule_cost_only else [int(c) for c in args] or [300, 1000]
     binary = os.environ.get("SLO_BIN")
     if not binary:
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -294,7 +297,7 @@ def main():
         data = os.path.join(work, "data.om")
         started = time.time()
         with open(data, "w") as out:
-            write_history(out, max(counts), rule_slos, end)
+            write_history(out, max(counts, default=rule_slos), rule_slos, end)
         tsdb = os.path.join(work, "tsdb")
         subprocess.run(
             # Few large blocks: each block preallocates its chunk files.
@@ -320,8 +323,9 @@ def main():
                 except OSError:
                     time.sleep(0.5)
             url = f"http://127.0.0.1:{port}"
-            print("\n| SLOs | tool | wall time | peak RSS | HTTP queries | exit |")
-            print("|---|---|---|---|---|---|")
+            if counts:
+                print("\n| SLOs | tool | wall time | peak RSS | HTTP queries | exit |")
+                print("|---|---|---|---|---|---|")
             for count in counts:
                 path = os.path.join(work, f"slo-{count}.yaml")
                 with open(path, "w") as out:
