@@ -179,17 +179,21 @@ pub fn bad_events_rate_query(sli: &Sli) -> Option<String> {
     let q = event_queries(sli, Window::from_secs(300), RangeFn::Rate)?;
     Some(match q.counted {
         Counted::Bad => format!("{}\nor\n0 * {}", q.counted_query, q.total_query),
-        Counted::Good => format!("{}\n-\n{}", q.total_query, good_events(sli, &q)),
+        Counted::Good => format!(
+            "{}\n-\n{}",
+            q.total_query,
+            good_events(sli, &q, &q.total_query)
+        ),
     })
 }
 
-/// The good-events query of `q`, or-0 for a ratio SLI: services create the good counter at
-/// the first success, so a service failing every request since its start has none, and
-/// without the 0 its errors would vanish from every ratio instead of being 100% of it. A
-/// histogram's buckets exist whenever its count does.
-fn good_events(sli: &Sli, q: &EventQueries) -> String {
+/// The good-events query of `q`, or-0 (the zeros of `zeros`) for a ratio SLI: services create
+/// the good counter at the first success, so a service failing every request since its start
+/// has none, and without the 0 its errors would vanish from every ratio instead of being 100%
+/// of it. A histogram's buckets exist whenever its count does.
+fn good_events(sli: &Sli, q: &EventQueries, zeros: &str) -> String {
     match sli {
-        Sli::Ratio(_) => format!("({} or 0 * {})", q.counted_query, q.total_query),
+        Sli::Ratio(_) => format!("({} or 0 * {zeros})", q.counted_query),
         _ => q.counted_query.clone(),
     }
 }
@@ -393,22 +397,30 @@ pub fn event_queries(sli: &Sli, window: Window, func: RangeFn) -> Option<EventQu
 /// The error ratio of an SLO over `window`, one sample per group.
 ///
 /// When the error counter does not exist yet (services create it at the first error), the
-/// ratio is 0, not empty: an empty result would read as "no data".
+/// ratio is 0, not empty: an empty result would read as "no data". The zeros come from the
+/// total's rate over the last 5m, not over the window: PromQL evaluates both sides of `or`,
+/// so zeros over the window would scan the total's raw series a second time (three scans
+/// where Sloth's ratio has two). The two differ only where the total has had no sample for
+/// 5m and the error counter none in the window: the ratio is then absent rather than 0.
 pub fn error_ratio_query(sli: &Sli, window: Window) -> String {
-    let Some(q) = event_queries(sli, window, RangeFn::Rate) else {
+    let (Some(q), Some(recent)) = (
+        event_queries(sli, window, RangeFn::Rate),
+        event_queries(sli, window.min(Window::from_secs(300)), RangeFn::Rate),
+    ) else {
         let Sli::Raw(raw) = sli else {
             unreachable!("event_queries is None only for raw SLIs")
         };
         return raw.query(window);
     };
+    let zeros = recent.total_query;
     match q.counted {
         Counted::Bad => format!(
-            "(\n  {}\n  or\n  0 * {}\n)\n/\n{}",
-            q.counted_query, q.total_query, q.total_query
+            "(\n  {}\n  or\n  0 * {zeros}\n)\n/\n{}",
+            q.counted_query, q.total_query
         ),
         Counted::Good => format!(
             "1 - (\n  {}\n  /\n  {}\n)",
-            good_events(sli, &q),
+            good_events(sli, &q, &zeros),
             q.total_query
         ),
     }
@@ -540,6 +552,12 @@ mod tests {
         assert_eq!(
             q,
             "(\n  sum by (handler) (rate(http_requests_total{job=\"api\",status=\"5xx\"}[5m]))\n  or\n  0 * sum by (handler) (rate(http_requests_total{job=\"api\"}[5m]))\n)\n/\nsum by (handler) (rate(http_requests_total{job=\"api\"}[5m]))"
+        );
+        // A long window takes its zeros from the last 5m: one scan of the window's totals.
+        let q = error_ratio_query(&sli, Window::parse("3d").unwrap());
+        assert_eq!(
+            q,
+            "(\n  sum by (handler) (rate(http_requests_total{job=\"api\",status=\"5xx\"}[3d]))\n  or\n  0 * sum by (handler) (rate(http_requests_total{job=\"api\"}[5m]))\n)\n/\nsum by (handler) (rate(http_requests_total{job=\"api\"}[3d]))"
         );
         promql_parser::parser::parse(&q).unwrap();
     }

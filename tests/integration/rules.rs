@@ -373,6 +373,39 @@ fn a_good_events_slo_pages_when_every_request_fails_and_no_good_series_exists() 
     );
 }
 
+/// `promql_expr_test` entries: the error ratio over each of `windows` at `minute`, `value`
+/// or no sample at all.
+fn expect_ratios(minute: u32, windows: &[&str], value: Option<f64>) -> String {
+    windows
+        .iter()
+        .map(|w| {
+            let samples = value.map_or(" []".to_string(), |v| {
+                format!("\n          - labels: 'slo:sli_error:ratio_rate{w}{{slo_name=\"checkout\",slo_service=\"shop\",slo_window=\"{w}\"}}'\n            value: {v}")
+            });
+            format!("      - expr: slo:sli_error:ratio_rate{w}\n        eval_time: {minute}m\n        exp_samples:{samples}\n")
+        })
+        .collect()
+}
+
+#[test]
+fn a_missing_error_series_is_a_zero_ratio_while_the_total_is_scraped() {
+    // No error counter ever: every window's ratio is 0, its zero taken from the total's last
+    // 5m (a quiet last 5m included), not from a second scan of the window. Once the total has
+    // had no sample for 5m the longer ratios go with it instead of staying 0 for the window.
+    let windows = ["5m", "1h", "3d"];
+    let series = format!(
+        "      - series: 'requests_total{{job=\"shop\",code=\"200\"}}'\n        values: '{}'\n",
+        counter_values(&[(TRAFFIC, 30), (0.0, 31)])
+    );
+    let tests = [
+        expect_ratios(30, &windows, Some(0.0)),
+        expect_ratios(60, &windows[1..], Some(0.0)),
+        expect_ratios(70, &windows, None),
+    ]
+    .concat();
+    promtool_test_rules_every(1, &series, &format!("    promql_expr_test:\n{tests}"));
+}
+
 #[test]
 fn page_does_not_fire_at_10x_for_1h() {
     // 1h ratio 10x < 14.4x; 6h ratio 65*10/360 = 1.8x < 6x. Ticket: 6h 1.8x and 3d 1.5x > 1x.
