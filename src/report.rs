@@ -262,9 +262,10 @@ impl Plan {
 pub enum Measured {
     Events {
         queries: EventQueries,
-        /// Samples of `queries.counted_query`.
+        /// Samples of `queries.counted_query` (of a split query: its counted series, summed
+        /// by group).
         counted: Vec<Sample>,
-        /// Samples of `queries.total_query`.
+        /// Samples of `queries.total_query` (of a split query: all its series, by group).
         total: Vec<Sample>,
     },
     ErrorRatio {
