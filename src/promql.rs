@@ -5,7 +5,10 @@
 
 use std::fmt::Write;
 
-use crate::model::{BurnRateAlert, LatencySli, RatioEvents, Sli, Slo, Window};
+use promql_parser::label::{METRIC_NAME, MatchOp, Matcher};
+use promql_parser::parser::{Expr, VectorSelector};
+
+use crate::model::{BurnRateAlert, Labels, LatencySli, RatioEvents, Sli, Slo, Window};
 
 /// Which family of label and series names generated rules and dashboards use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -394,6 +397,137 @@ pub fn event_queries(sli: &Sli, window: Window, func: RangeFn) -> Option<EventQu
     }
 }
 
+/// One query counting both sides of a ratio SLI whose counted selector is its total's with
+/// more matchers: `increase()` of the total, each series marked by whether it passes each
+/// extra matcher, summed by group and marks. Prometheus then scans the counted series once,
+/// not once for each side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitEventQuery {
+    pub counted: Counted,
+    pub query: String,
+    /// One per extra matcher of the counted selector, in order.
+    pub marks: Vec<Mark>,
+}
+
+/// A label [`SplitEventQuery`] sets to `"1"` on the series one extra matcher matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    pub label: String,
+    /// True for `=` and `=~`, whose matching series are marked; false for `!=` and `!~`,
+    /// whose matching series are those left unmarked.
+    pub counted_when_marked: bool,
+}
+
+impl SplitEventQuery {
+    /// The query under the names of [`EventQueries`], for what is measured from its answer:
+    /// both sides come from the one query, so every message about either names it.
+    pub fn event_queries(&self) -> EventQueries {
+        EventQueries {
+            counted: self.counted,
+            counted_query: self.query.clone(),
+            total_query: self.query.clone(),
+        }
+    }
+
+    /// Whether a series of the answer, by its labels, is a counted one: each mark set
+    /// exactly where its matcher matches.
+    pub fn is_counted(&self, labels: &Labels) -> bool {
+        self.marks
+            .iter()
+            .all(|m| labels.contains_key(&m.label) == m.counted_when_marked)
+    }
+}
+
+/// The prefix of [`Mark`] labels. Labels starting with `__` never exist on stored series (and
+/// `group_by` refuses them), so a mark cannot collide with a label of the data.
+const MARK_PREFIX: &str = "__slo_match_";
+
+/// The one-query form of a ratio SLI's event counts over `window` (see [`SplitEventQuery`]),
+/// where it counts exactly what [`event_queries`] counts: both selectors plain (no `or`, no
+/// `offset` or `@`), of the same metric, every matcher of the total also one of the counted
+/// selector, and at least one more, none on `__name__` (`increase()` drops it). `None`
+/// otherwise, and for latency SLIs (bucket and count are different metrics) and raw SLIs.
+///
+/// `label_replace` anchors its regex as matchers do, and reads a missing label as `""` as
+/// matchers do, so a series is marked exactly when it passes the matcher.
+pub fn split_event_query(sli: &Sli, window: Window) -> Option<SplitEventQuery> {
+    let Sli::Ratio(ratio) = sli else {
+        return None;
+    };
+    let (counted, selector) = match &ratio.events {
+        RatioEvents::Errors(s) => (Counted::Bad, s),
+        RatioEvents::Good(s) => (Counted::Good, s),
+    };
+    let extra = extra_matchers(&selector.0, &ratio.total.0)?;
+    let mut marked = format!("increase({}[{window}])", ratio.total.0);
+    let mut marks = Vec::new();
+    for (i, matcher) in extra.iter().enumerate() {
+        let label = format!("{MARK_PREFIX}{i}");
+        let (regex, counted_when_marked) = match &matcher.op {
+            MatchOp::Equal => (regex_escape(&matcher.value), true),
+            MatchOp::NotEqual => (regex_escape(&matcher.value), false),
+            MatchOp::Re(_) => (matcher.value.clone(), true),
+            MatchOp::NotRe(_) => (matcher.value.clone(), false),
+        };
+        marked = format!(
+            "label_replace({marked}, \"{label}\", \"1\", \"{}\", \"{}\")",
+            escape(&matcher.name),
+            escape(&regex)
+        );
+        marks.push(Mark {
+            label,
+            counted_when_marked,
+        });
+    }
+    let by: Vec<String> = sli
+        .group_by()
+        .iter()
+        .cloned()
+        .chain(marks.iter().map(|m| m.label.clone()))
+        .collect();
+    Some(SplitEventQuery {
+        counted,
+        query: format!("{}({marked})", sum_by(&by)),
+        marks,
+    })
+}
+
+/// The matchers `counted` has beyond those of `total`, when it selects exactly the series of
+/// `total` that pass them (see [`split_event_query`]); `None` when it does not, or has none.
+fn extra_matchers(counted: &str, total: &str) -> Option<Vec<Matcher>> {
+    let counted = plain_selector(counted)?;
+    let total = plain_selector(total)?;
+    if counted.name != total.name
+        || !total
+            .matchers
+            .matchers
+            .iter()
+            .all(|m| counted.matchers.matchers.contains(m))
+    {
+        return None;
+    }
+    let extra: Vec<Matcher> = counted
+        .matchers
+        .matchers
+        .into_iter()
+        .filter(|m| !total.matchers.matchers.contains(m))
+        .collect();
+    let exact = !extra.is_empty() && extra.iter().all(|m| m.name != METRIC_NAME);
+    exact.then_some(extra)
+}
+
+/// `text` as a vector selector without `or` matchers, `offset` or `@`.
+fn plain_selector(text: &str) -> Option<VectorSelector> {
+    match promql_parser::parser::parse(text).ok()? {
+        Expr::VectorSelector(vs)
+            if vs.matchers.or_matchers.is_empty() && vs.offset.is_none() && vs.at.is_none() =>
+        {
+            Some(vs)
+        }
+        _ => None,
+    }
+}
+
 /// The error ratio of an SLO over `window`, one sample per group.
 ///
 /// When the error counter does not exist yet (services create it at the first error), the
@@ -595,5 +729,139 @@ mod tests {
         assert_eq!(le_forms(0.3), vec!["0.3"]);
         assert_eq!(le_forms(1e6), vec!["1000000", "1000000.0"]);
         assert_eq!(le_forms(1e21).last().unwrap(), "1e+21");
+    }
+    /// An errors-ratio SLI over `counted` and `total`, grouped by `group_by`.
+    fn errors(counted: &str, total: &str, group_by: &[&str]) -> Sli {
+        Sli::Ratio(RatioSli {
+            events: RatioEvents::Errors(Selector(counted.into())),
+            total: Selector(total.into()),
+            group_by: group_by.iter().map(|s| s.to_string()).collect(),
+        })
+    }
+
+    fn split(counted: &str, total: &str, group_by: &[&str]) -> Option<SplitEventQuery> {
+        split_event_query(&errors(counted, total, group_by), Window::from_secs(3600))
+    }
+
+    #[test]
+    fn the_extra_matcher_of_the_counted_selector_becomes_a_mark() {
+        let q = split(
+            r#"http_requests_total{job="a",status=~"5.."}"#,
+            r#"http_requests_total{job="a"}"#,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            q.query,
+            r#"sum by (__slo_match_0) (label_replace(increase(http_requests_total{job="a"}[1h]), "__slo_match_0", "1", "status", "5.."))"#
+        );
+        assert_eq!(q.counted, Counted::Bad);
+        assert_eq!(
+            q.marks,
+            [Mark {
+                label: "__slo_match_0".into(),
+                counted_when_marked: true
+            }]
+        );
+        promql_parser::parser::parse(&q.query).unwrap();
+    }
+
+    #[test]
+    fn each_operator_marks_with_its_polarity_and_group_by_comes_first() {
+        let q = split(
+            r#"r{job="a",code="500",code!="501",path=~"/x.*",method!~"GET|HEAD"}"#,
+            r#"r{job="a"}"#,
+            &["handler", "zone"],
+        )
+        .unwrap();
+        assert_eq!(
+            q.query,
+            concat!(
+                r#"sum by (handler, zone, __slo_match_0, __slo_match_1, __slo_match_2, __slo_match_3) ("#,
+                r#"label_replace(label_replace(label_replace(label_replace(increase(r{job="a"}[1h]), "#,
+                r#""__slo_match_0", "1", "code", "500"), "__slo_match_1", "1", "code", "501"), "#,
+                r#""__slo_match_2", "1", "path", "/x.*"), "__slo_match_3", "1", "method", "GET|HEAD"))"#
+            )
+        );
+        let polarity: Vec<bool> = q.marks.iter().map(|m| m.counted_when_marked).collect();
+        assert_eq!(polarity, [true, false, true, false]);
+        promql_parser::parser::parse(&q.query).unwrap();
+        // Counted: marked by the `=` and `=~` matchers, not by the `!=` and `!~` ones.
+        let labels = |marked: &[usize]| -> Labels {
+            marked
+                .iter()
+                .map(|i| (format!("__slo_match_{i}"), "1".to_string()))
+                .chain([("handler".to_string(), "/h".to_string())])
+                .collect()
+        };
+        assert!(q.is_counted(&labels(&[0, 2])));
+        assert!(!q.is_counted(&labels(&[0])));
+        assert!(!q.is_counted(&labels(&[0, 1, 2])));
+        assert!(!q.is_counted(&labels(&[0, 2, 3])));
+        assert!(!q.is_counted(&labels(&[])));
+    }
+
+    #[test]
+    fn equality_values_are_regex_escaped_then_quoted_and_regexes_only_quoted() {
+        let q = split(r#"r{v="a.b+c\"d\\e(f)",w=~"x\\.y"}"#, "r", &[]).unwrap();
+        // The value a.b+c"d\e(f) matches itself only: \. \+ \\ \( \), then PromQL quoting.
+        assert!(
+            q.query.contains(r#""v", "a\\.b\\+c\"d\\\\e\\(f\\)")"#),
+            "{}",
+            q.query
+        );
+        // The regex x\.y is kept as it is, quoted.
+        assert!(q.query.contains(r#""w", "x\\.y")"#), "{}", q.query);
+        let parsed = promql_parser::parser::parse(&q.query).unwrap();
+        // The parser reads back the strings it was meant to get.
+        let text = format!("{parsed:?}");
+        assert!(text.contains(r#"a\\.b\\+c\"d\\\\e\\(f\\)"#), "{text}");
+    }
+
+    #[test]
+    fn good_events_split_too() {
+        let sli = Sli::Ratio(RatioSli {
+            events: RatioEvents::Good(Selector(r#"r{job="a",code="2xx"}"#.into())),
+            total: Selector(r#"r{job="a"}"#.into()),
+            group_by: vec![],
+        });
+        let q = split_event_query(&sli, Window::from_secs(300)).unwrap();
+        assert_eq!(q.counted, Counted::Good);
+        assert_eq!(q.event_queries().counted_query, q.query);
+        assert_eq!(q.event_queries().total_query, q.query);
+    }
+
+    #[test]
+    fn only_exact_pairs_split() {
+        for (counted, total) in [
+            // Another metric.
+            (r#"errors_total{job="a"}"#, r#"requests_total{job="a"}"#),
+            // A matcher of the total the counted selector lacks, or has otherwise.
+            (r#"r{code="5xx"}"#, r#"r{job="a"}"#),
+            (r#"r{job="b",code="5xx"}"#, r#"r{job="a"}"#),
+            (r#"r{job=~"a",code="5xx"}"#, r#"r{job="a"}"#),
+            // Nothing extra: the same query twice, which runs once anyway.
+            (r#"r{job="a"}"#, r#"r{job="a"}"#),
+            // `or` matchers, offsets, `@`, and anything not a selector.
+            (r#"r{code="5xx" or code="4xx"}"#, "r"),
+            (r#"r{code="5xx"} offset 5m"#, "r"),
+            (r#"r{code="5xx"} @ 100"#, "r"),
+            (r#"rate(r{code="5xx"}[5m])"#, "r"),
+            // A metric name matched beyond the total's: increase() drops __name__.
+            (r#"{__name__="r",job="a"}"#, r#"{job="a"}"#),
+            // Not PromQL at all.
+            ("r{", "r"),
+        ] {
+            assert_eq!(split(counted, total, &[]), None, "{counted} / {total}");
+        }
+        // The name written as a matcher in both is a common matcher.
+        assert!(split(r#"{__name__="r",code="5xx"}"#, r#"{__name__="r"}"#, &[]).is_some());
+        let latency = Sli::Latency(LatencySli {
+            histogram: "h".into(),
+            selector: r#"{job="a"}"#.into(),
+            threshold: 0.3,
+            group_by: vec![],
+        });
+        assert_eq!(split_event_query(&latency, Window::from_secs(300)), None);
     }
 }

@@ -31,7 +31,7 @@ use crate::history::HistoryRequest;
 use crate::interface::report::{DataSource, QueryErrorKind};
 use crate::model::{Labels, Sli, Slo, Spec, Window, measured_windows};
 use crate::prometheus::{Answer, Client, QueryError, Sample, series_text};
-use crate::promql::{self, Counted, EventQueries, RangeFn};
+use crate::promql::{self, Counted, EventQueries, RangeFn, SplitEventQuery};
 use crate::source::{self, Source, SourceOptions};
 
 /// The result of evaluating a set of SLOs at one instant.
@@ -232,11 +232,16 @@ impl Observer for Unobserved {
 #[derive(Debug, Clone, PartialEq)]
 enum Plan {
     Events(EventQueries),
+    /// Both event counts from one query, where that is exact.
+    SplitEvents(SplitEventQuery),
     ErrorRatio(String),
 }
 
 impl Plan {
     fn new(sli: &Sli, window: Window) -> Plan {
+        if let Some(split) = promql::split_event_query(sli, window) {
+            return Plan::SplitEvents(split);
+        }
         match (promql::event_queries(sli, window, RangeFn::Increase), sli) {
             (Some(queries), _) => Plan::Events(queries),
             (None, Sli::Raw(raw)) => Plan::ErrorRatio(raw.query(window)),
@@ -246,6 +251,7 @@ impl Plan {
     fn queries(&self) -> Vec<&str> {
         match self {
             Plan::Events(q) => vec![&q.counted_query, &q.total_query],
+            Plan::SplitEvents(q) => vec![&q.query],
             Plan::ErrorRatio(q) => vec![q],
         }
     }
@@ -256,9 +262,10 @@ impl Plan {
 pub enum Measured {
     Events {
         queries: EventQueries,
-        /// Samples of `queries.counted_query`.
+        /// Samples of `queries.counted_query` (of a split query: its counted series, summed
+        /// by group).
         counted: Vec<Sample>,
-        /// Samples of `queries.total_query`.
+        /// Samples of `queries.total_query` (of a split query: all its series, by group).
         total: Vec<Sample>,
     },
     ErrorRatio {
@@ -599,6 +606,7 @@ fn measurements(
                     total: samples(&queries.total_query)?,
                     queries: queries.clone(),
                 },
+                Plan::SplitEvents(split) => split_events(slo, split, &samples(&split.query)?)?,
                 Plan::ErrorRatio(query) => Measured::ErrorRatio {
                     samples: samples(query)?,
                     query: query.clone(),
@@ -607,6 +615,44 @@ fn measurements(
             Ok((*window, measured))
         })
         .collect()
+}
+
+/// The counted and total samples, one of each per group, in the answer to a split query:
+/// the total sums every series of a group, the counted those marked as counted. Each series
+/// is checked to be a count before it is summed, where a NaN or negative one would hide. A
+/// group without counted series has no counted sample, as the counted query of two would
+/// return none for it.
+fn split_events(
+    slo: &Slo,
+    split: &SplitEventQuery,
+    samples: &[Sample],
+) -> Result<Measured, EvaluationError> {
+    let group_by = slo.sli.group_by();
+    let series_labels: Vec<String> = group_by
+        .iter()
+        .cloned()
+        .chain(split.marks.iter().map(|m| m.label.clone()))
+        .collect();
+    let mut counted = BTreeMap::<Labels, f64>::new();
+    let mut total = BTreeMap::<Labels, f64>::new();
+    for (series, value) in by_group(slo, &split.query, samples, &series_labels)? {
+        check_count(slo, &split.query, &series, value)?;
+        let group = group_of(&series, group_by);
+        if split.is_counted(&series) {
+            *counted.entry(group.clone()).or_default() += value;
+        }
+        *total.entry(group).or_default() += value;
+    }
+    let samples = |sums: BTreeMap<Labels, f64>| {
+        sums.into_iter()
+            .map(|(labels, value)| Sample { labels, value })
+            .collect()
+    };
+    Ok(Measured::Events {
+        queries: split.event_queries(),
+        counted: samples(counted),
+        total: samples(total),
+    })
 }
 
 fn evaluation_error(
@@ -896,12 +942,7 @@ fn by_group(
 ) -> Result<BTreeMap<Labels, f64>, EvaluationError> {
     let mut values = BTreeMap::new();
     for sample in samples {
-        let group: Labels = sample
-            .labels
-            .iter()
-            .filter(|(k, _)| group_by.contains(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let group = group_of(&sample.labels, group_by);
         if values.insert(group.clone(), sample.value).is_some() {
             return Err(evaluation_error(
                 slo,
@@ -915,6 +956,15 @@ fn by_group(
         }
     }
     Ok(values)
+}
+
+/// The `group_by` labels of a series.
+fn group_of(labels: &Labels, group_by: &[String]) -> Labels {
+    labels
+        .iter()
+        .filter(|(k, _)| group_by.contains(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -949,7 +999,8 @@ mod tests {
             .collect()
     }
 
-    /// The same counted and total samples in every window of `slo`.
+    /// The same counted and total samples in every window of `slo`, as the two event
+    /// queries (or the raw query) would return them.
     fn measured(
         slo: &Slo,
         counted: &[(&str, f64)],
@@ -958,20 +1009,143 @@ mod tests {
         measured_windows(slo.window)
             .into_iter()
             .map(|w| {
-                let m = match Plan::new(&slo.sli, w) {
-                    Plan::Events(queries) => Measured::Events {
+                let m = match (
+                    promql::event_queries(&slo.sli, w, RangeFn::Increase),
+                    &slo.sli,
+                ) {
+                    (Some(queries), _) => Measured::Events {
                         queries,
                         counted: samples(counted),
                         total: samples(total),
                     },
-                    Plan::ErrorRatio(query) => Measured::ErrorRatio {
-                        query,
+                    (None, Sli::Raw(raw)) => Measured::ErrorRatio {
+                        query: raw.query(w),
                         samples: samples(counted),
                     },
+                    (None, _) => unreachable!("only raw SLIs have no event queries"),
                 };
                 (w, m)
             })
             .collect()
+    }
+
+    /// The rows of `slo` when each window's split query returns `series`, each the labels
+    /// (`handler` and marks, as `key=value` pairs) and the value of one series.
+    fn assess_split(
+        slo: &Slo,
+        series: &[(&[(&str, &str)], f64)],
+    ) -> Result<Vec<SloStatus>, EvaluationError> {
+        let answer: Vec<Sample> = series
+            .iter()
+            .map(|(labels, value)| Sample {
+                labels: labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                value: *value,
+            })
+            .collect();
+        let measured = measured_windows(slo.window)
+            .into_iter()
+            .map(|w| {
+                let Plan::SplitEvents(split) = Plan::new(&slo.sli, w) else {
+                    panic!("{:?} does not split", slo.sli)
+                };
+                Ok((w, split_events(slo, &split, &answer)?))
+            })
+            .collect::<Result<_, EvaluationError>>()?;
+        assess("api", slo, &measured, 0.25)
+    }
+
+    const MARK: (&str, &str) = ("__slo_match_0", "1");
+
+    #[test]
+    fn a_split_answer_gives_each_group_its_counted_and_total_events() {
+        let slo = errors_slo("        group_by: [handler]\n");
+        let rows = assess_split(
+            &slo,
+            &[
+                (&[("handler", "/a"), MARK], 5.0),
+                (&[("handler", "/a")], 95.0),
+                // No errors at all: zero bad events, as a missing error series is.
+                (&[("handler", "/b")], 100.0),
+            ],
+        )
+        .unwrap();
+        let events: Vec<(String, Events)> = rows
+            .iter()
+            .map(|r| (r.labels["handler"].clone(), r.events.unwrap()))
+            .collect();
+        assert_eq!(
+            events,
+            [
+                (
+                    "/a".into(),
+                    Events {
+                        good: 95.0,
+                        bad: 5.0,
+                        total: 100.0
+                    }
+                ),
+                (
+                    "/b".into(),
+                    Events {
+                        good: 100.0,
+                        bad: 0.0,
+                        total: 100.0
+                    }
+                ),
+            ]
+        );
+        assert_eq!(rows[0].burn_rates[&Window::from_secs(3600)], Some(5.0));
+    }
+
+    #[test]
+    fn a_split_answer_counts_the_unmarked_series_of_a_negative_matcher() {
+        let not_ok = slo("      ratio:\n        errors: r{code!=\"200\"}\n        total: r\n");
+        let rows = assess_split(&not_ok, &[(&[MARK], 990.0), (&[], 10.0)]).unwrap();
+        assert_eq!(
+            rows[0].events,
+            Some(Events {
+                good: 990.0,
+                bad: 10.0,
+                total: 1000.0
+            })
+        );
+        let good = slo("      ratio:\n        good: r{code=\"200\"}\n        total: r\n");
+        let rows = assess_split(&good, &[(&[MARK], 990.0), (&[], 10.0)]).unwrap();
+        assert_eq!(rows[0].events.unwrap().bad, 10.0);
+    }
+
+    #[test]
+    fn a_nan_or_negative_series_of_a_split_answer_is_an_error_even_where_a_sum_would_hide_it() {
+        // Counted: code 5xx on /api; the negative series (5xx elsewhere) is not counted, and
+        // the total of the group would still look like a count.
+        let slo =
+            slo("      ratio:\n        errors: r{code=\"5xx\",path=\"/api\"}\n        total: r\n");
+        for bad_value in [-5.0, f64::NAN] {
+            let err = assess_split(
+                &slo,
+                &[
+                    (&[MARK, ("__slo_match_1", "1")], 1.0),
+                    (&[MARK], bad_value),
+                    (&[], 100.0),
+                ],
+            )
+            .unwrap_err();
+            assert!(
+                err.query
+                    .starts_with("sum by (__slo_match_0, __slo_match_1) (label_replace("),
+                "{err}"
+            );
+            assert!(
+                err.message.contains("for the series {__slo_match_0=\"1\"}"),
+                "{err}"
+            );
+        }
+        // The same series twice is not summed either.
+        let err = assess_split(&slo, &[(&[MARK], 1.0), (&[MARK], 1.0)]).unwrap_err();
+        assert!(err.message.contains("several series"), "{err}");
     }
 
     fn assess_one(slo: &Slo, counted: &[(&str, f64)], total: &[(&str, f64)]) -> SloStatus {

@@ -19,7 +19,8 @@ const HOSTILE_LABEL: &str = "/x\u{1b}]52;c;SGVsbG8=\u{7}\u{1b}[2J\r\n# slo check
                              ::stop-commands::token\n\u{9b}31m";
 const HOSTILE_WARNING: &str = "\u{1b}[2J\r\n::error title=forged::from a warning\n# PASS";
 
-/// Errors-ratio SLO grouped by `handler`: every query gets the fake's one answer.
+/// Errors-ratio SLO grouped by `handler`: every query gets the fake's one answer. Errors and
+/// total are two metrics, so two queries, each answered alike.
 const GROUPED_SPEC: &str = "version: 1
 service: api
 slos:
@@ -27,8 +28,8 @@ slos:
     objective: 99.5
     sli:
       ratio:
-        errors: r{code=\"5xx\"}
-        total: r
+        errors: errors_total{code=\"5xx\"}
+        total: requests_total
         group_by: [handler]
 ";
 

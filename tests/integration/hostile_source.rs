@@ -96,6 +96,46 @@ fn nan_negative_or_more_bad_than_total_is_an_error_naming_query_and_series() {
 }
 
 #[test]
+fn a_nan_or_negative_series_in_a_split_answer_is_an_error_naming_the_query_and_series() {
+    // Errors are the total's series with one more matcher: one query per window, whose
+    // series carry a mark where they are errors.
+    let split = specs::spec(
+        "hostile",
+        "",
+        &[specs::ratio_slo(
+            "availability",
+            99.5,
+            "30d",
+            r#"requests_total{code="5xx"}"#,
+            "requests_total",
+        )],
+    );
+    let marked = r#"{"__slo_match_0":"1"}"#;
+    for (errors, others, said) in [
+        (
+            "NaN",
+            "1000",
+            r#"returned NaN for the series {__slo_match_0="1"}"#,
+        ),
+        ("5", "-5", "returned -5 for the series {}"),
+    ] {
+        let server = FakeServer::start(Mode::ByQuery(vec![(
+            "label_replace".into(),
+            vector(&[(marked, errors), ("{}", others)], ""),
+        )]));
+        let out = check(&server, &split).run();
+        assert_no_pass(&out);
+        assert!(out.stdout.contains(said), "{errors}/{others}: {out}");
+        assert!(
+            out.stdout.contains(
+                r#"(query: sum by (__slo_match_0) (label_replace(increase(requests_total["#
+            ),
+            "{out}"
+        );
+    }
+}
+
+#[test]
 fn a_nan_raw_ratio_is_no_data_and_a_ratio_outside_0_to_1_an_error() {
     let raw = specs::spec(
         "hostile",
@@ -277,7 +317,7 @@ fn redirects_to_another_origin_are_not_followed_same_origin_ones_are() {
     );
 }
 
-/// `count` SLOs over distinct series, 12 distinct queries each.
+/// `count` SLOs over distinct series, 6 distinct queries each (one per window, split).
 fn many_slos(count: usize) -> String {
     let slos: Vec<String> = (0..count)
         .map(|i| specs::requests_slo(&format!("s{i}"), 99.0, "30d", &format!("job{i}")))
@@ -317,7 +357,7 @@ fn a_tls_failure_is_not_retried_and_stops_every_query() {
             .contains("not retried; no further queries were sent"),
         "{out}"
     );
-    // 240 queries, at most 8 in flight when the first handshake failed.
+    // 120 queries, at most 8 in flight when the first handshake failed.
     assert!(
         server.connections() <= 8,
         "{} connections",

@@ -19,6 +19,7 @@ mod import_sloth;
 mod lint;
 mod report;
 mod report_faults;
+mod report_split;
 mod rules;
 mod rules_source;
 mod schema;

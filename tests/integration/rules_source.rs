@@ -16,7 +16,6 @@ use slo::model::BURN_RATE_WINDOWS;
 use slo::promql::{self, LabelStyle};
 use slo::rules::{self, Output, Rule, RuleGroup};
 
-use crate::harness::prom::http_get;
 use crate::harness::scenarios::{
     DAY, END_RFC3339, HOUR, INCIDENT_END, INCIDENT_START, MINUTE, REQUESTS, is_day,
 };
@@ -504,18 +503,6 @@ fn partial_coverage_is_reported_from_what_is_recorded_when_allowed() {
     .stderr_contains("--allow-partial-coverage applies to --source rules only");
 }
 
-/// Queries Prometheus has answered on `/api/v1/query`, from its own metrics.
-fn queries_answered(prom: &Prometheus) -> f64 {
-    let (status, body) = http_get(prom.port(), "/metrics").unwrap();
-    assert_eq!(status, 200);
-    body.lines()
-        .find(|l| {
-            l.starts_with("prometheus_http_requests_total{")
-                && l.contains("handler=\"/api/v1/query\"")
-        })
-        .map_or(0.0, |l| l.rsplit(' ').next().unwrap().parse().unwrap())
-}
-
 /// The series the rules path reads for the SLOs `names` of service `service` (objective 99,
 /// window 3d, 0.1% errors at 16 requests a second), written as promtool would record them
 /// every minute over the last ten minutes: no rule evaluation, so 200 SLOs take no time.
@@ -576,7 +563,7 @@ fn a_report_from_rules_sends_as_many_queries_for_200_slos_as_for_2() {
     let many = spec("many", &slos);
     let prom = Prometheus::start(&recorded_openmetrics("many", &names));
     let count = |args: &[&str]| {
-        let before = queries_answered(&prom);
+        let before = prom.queries_run();
         let out = run(
             &prom,
             "report",
@@ -587,7 +574,7 @@ fn a_report_from_rules_sends_as_many_queries_for_200_slos_as_for_2() {
         let report = out.json();
         let slos = report["slos"].as_array().unwrap();
         assert!(slos.iter().all(|r| r["source"] == "rules"), "{report}");
-        (slos.len(), queries_answered(&prom) - before)
+        (slos.len(), prom.queries_run() - before)
     };
     let (two, two_queries) = count(&["--slo", "s000", "--slo", "s199"]);
     let (all, all_queries) = count(&[]);

@@ -256,6 +256,22 @@ impl Prometheus {
     pub fn pid(&self) -> u32 {
         self.child.as_ref().unwrap().id()
     }
+    /// Queries this server's engine has evaluated (instant and range, rules included), from
+    /// its own metrics: the difference across a run is how many queries the run sent. The
+    /// engine counts a query before its answer is sent, unlike the HTTP handler's counter,
+    /// which may lag the answer the client already has.
+    #[track_caller]
+    pub fn queries_run(&self) -> f64 {
+        let (status, body) = http_get(self.port, "/metrics").unwrap();
+        assert_eq!(status, 200);
+        body.lines()
+            .find_map(|l| {
+                l.strip_prefix(
+                    "prometheus_engine_query_duration_seconds_count{slice=\"inner_eval\"} ",
+                )
+            })
+            .map_or(0.0, |v| v.parse().unwrap())
+    }
     /// Instant query via the HTTP API (reqwest, POST form). Returns the parsed JSON body;
     /// panics unless `status == "success"`. Must not be called from inside a tokio runtime
     /// (use [`Prometheus::query_async`] there).
