@@ -211,6 +211,12 @@ pub fn recorded_events_ratio_query(selector: &str, window: impl std::fmt::Displa
     )
 }
 
+/// The error ratio over 5m from the recorded 5m event rates: their quotient, the same value as
+/// [`error_ratio_query`] over 5m without scanning the raw series again.
+pub fn recorded_rates_ratio_query(selector: &str) -> String {
+    format!("{BAD_EVENTS_RATE_RECORD}{selector}\n/\n{TOTAL_EVENTS_RATE_RECORD}{selector}")
+}
+
 /// The traffic-weighted error ratio over `window` from the recorded window sums of the 5m
 /// event rates: the same ratio as [`recorded_events_ratio_query`], without a second scan.
 pub fn recorded_sums_ratio_query(selector: &str, window: Window) -> String {

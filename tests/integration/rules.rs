@@ -9,7 +9,7 @@ use slo::model::Spec;
 use slo::promql::{self, LabelStyle};
 use slo::rules::{self, Output, Rule, RuleGroup};
 
-use crate::harness::prom::RuleBackfill;
+use crate::harness::prom::{RuleBackfill, levels_reading};
 use crate::harness::scenarios::{HOUR, MINUTE};
 use crate::harness::{
     DataBuilder, Grid, Prometheus, SloRun, TempDir, assert_golden, promtool, rel_err, specs,
@@ -391,7 +391,9 @@ fn expect_ratios(minute: u32, windows: &[&str], value: Option<f64>) -> String {
 fn a_missing_error_series_is_a_zero_ratio_while_the_total_is_scraped() {
     // No error counter ever: every window's ratio is 0, its zero taken from the total's last
     // 5m (a quiet last 5m included), not from a second scan of the window. Once the total has
-    // had no sample for 5m the longer ratios go with it instead of staying 0 for the window.
+    // had no sample for 5m the ratios up to 6h go with it instead of staying 0 for the
+    // window; those summed from the recorded 5m rates (1d, 3d) stay 0 while the window holds
+    // rates.
     let windows = ["5m", "1h", "3d"];
     let series = format!(
         "      - series: 'requests_total{{job=\"shop\",code=\"200\"}}'\n        values: '{}'\n",
@@ -400,7 +402,8 @@ fn a_missing_error_series_is_a_zero_ratio_while_the_total_is_scraped() {
     let tests = [
         expect_ratios(30, &windows, Some(0.0)),
         expect_ratios(60, &windows[1..], Some(0.0)),
-        expect_ratios(70, &windows, None),
+        expect_ratios(70, &windows[..2], None),
+        expect_ratios(70, &windows[2..], Some(0.0)),
     ]
     .concat();
     promtool_test_rules_every(1, &series, &format!("    promql_expr_test:\n{tests}"));
@@ -659,14 +662,13 @@ fn every_demo_rule_evaluates_on_real_data_to_the_true_ratios() {
     let spec = slo::spec::load(&Path::new(ROOT).join("slo.yaml")).unwrap();
     let (fast, rest): (Vec<RuleGroup>, Vec<RuleGroup>) = rules::generate(&spec, LabelStyle::Native)
         .partition(|g| g.interval.is_none() && g.name.starts_with("slo-sli-"));
-    let prom = Prometheus::with_rules_backfilled(
-        &data.openmetrics(),
-        &[RuleBackfill {
-            rules: rules::render(&fast, &spec.source, &Output::RuleFile),
+    // The 5m rates and the ratios over the raw series, then the ratios reading the rates.
+    let levels =
+        levels_reading(&fast, promql::TOTAL_EVENTS_RATE_RECORD).map(|groups| RuleBackfill {
+            rules: rules::render(&groups, &spec.source, &Output::RuleFile),
             from: END - HOUR,
-        }],
-        END,
-    );
+        });
+    let prom = Prometheus::with_rules_backfilled(&data.openmetrics(), &levels, END);
 
     // A rule reading what another rule of these groups records has nothing to read here
     // (promtool test rules evaluates those chains, see the ticket test); it must still run.

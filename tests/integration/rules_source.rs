@@ -116,35 +116,41 @@ fn sloth_spec() -> String {
 enum Read {
     /// The 5m event rates and the info series, summed over the whole window.
     Rates,
-    /// The burn-window ratios, read at the report's instant only: backfilling them over
-    /// the window would scan a day of raw data per minute.
+    /// The burn-window ratios scanning the raw series, read at the report's instant only:
+    /// backfilling them over the window would scan a day of raw data per minute.
     Ratios,
-    /// The window sums of the recorded rates (a second level), read at the report's instant.
+    /// What reads the recorded rates (a second level), read at the report's instant: the
+    /// window sums and the burn-window ratios summing or dividing the rates.
     Sums,
 }
 
 /// The rules the rules path reads of the SLOs `names` of `spec_yaml`, as a rule file.
 fn read_rules(spec_yaml: &str, style: LabelStyle, names: &[&str], which: Read) -> String {
     let spec = slo::spec::parse(spec_yaml, "recorded.yaml").unwrap();
-    let read = |record: &str| match which {
-        Read::Rates => {
-            record == promql::BAD_EVENTS_RATE_RECORD
-                || record == promql::TOTAL_EVENTS_RATE_RECORD
-                || record == style.info_metric()
-        }
-        Read::Ratios => BURN_RATE_WINDOWS
+    let read = |record: &str, expr: &str| {
+        let burn_ratio = BURN_RATE_WINDOWS
             .iter()
-            .any(|w| record == promql::error_ratio_record(*w)),
-        Read::Sums => {
-            let window = slo::model::Window::from_secs(WINDOW as u64);
-            record == promql::bad_events_sum_record(window)
-                || record == promql::total_events_sum_record(window)
+            .any(|w| record == promql::error_ratio_record(*w));
+        let reads_rates = expr.contains(promql::TOTAL_EVENTS_RATE_RECORD);
+        match which {
+            Read::Rates => {
+                record == promql::BAD_EVENTS_RATE_RECORD
+                    || record == promql::TOTAL_EVENTS_RATE_RECORD
+                    || record == style.info_metric()
+            }
+            Read::Ratios => burn_ratio && !reads_rates,
+            Read::Sums => {
+                let window = slo::model::Window::from_secs(WINDOW as u64);
+                record == promql::bad_events_sum_record(window)
+                    || record == promql::total_events_sum_record(window)
+                    || (burn_ratio && reads_rates)
+            }
         }
     };
     let rules: Vec<Rule> = rules::generate(&spec, style)
         .filter(|g| names.iter().any(|n| g.name.ends_with(&format!("-{n}"))))
         .flat_map(|g| g.rules)
-        .filter(|r| matches!(r, Rule::Record { record, .. } if read(record)))
+        .filter(|r| matches!(r, Rule::Record { record, expr, .. } if read(record, expr)))
         .collect();
     // One group: promtool backfills group by group, and far faster in one.
     let group = RuleGroup {

@@ -1,6 +1,7 @@
 //! A real Prometheus 2.42 (Debian's /usr/bin/prometheus) on backfilled data.
 
 use super::process::{CmdOutput, TempDir, copy_dir, free_port, run, spawn_guarded};
+use slo::rules::{Rule, RuleGroup};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -379,6 +380,32 @@ impl Prometheus {
         run(cmd).assert_success("promtool tsdb create-blocks-from rules");
         out
     }
+}
+
+/// `groups` split into two backfill levels: the rules that do not read `record`, then those
+/// that do. promtool records each rule from what was there before its run, so a rule reading
+/// a series its own pass records would record nothing.
+pub fn levels_reading(groups: &[RuleGroup], record: &str) -> [Vec<RuleGroup>; 2] {
+    let of = |reads: bool| {
+        groups
+            .iter()
+            .map(|g| RuleGroup {
+                rules: g
+                    .rules
+                    .iter()
+                    .filter(|r| match r {
+                        Rule::Record { expr, .. } | Rule::Alert { expr, .. } => {
+                            expr.contains(record) == reads
+                        }
+                    })
+                    .cloned()
+                    .collect(),
+                ..g.clone()
+            })
+            .filter(|g| !g.rules.is_empty())
+            .collect()
+    };
+    [of(false), of(true)]
 }
 
 /// Rules to record into a [`Prometheus::with_rules_backfilled`], evaluated every minute from
