@@ -10,24 +10,27 @@ Env:   SLO_BIN (default: target/release/slo, built first)
        "slo-generator[prometheus]==2.6.0" "setuptools<70"`)
        RULE_SLOS (SLOs whose rules are costed, default 100)
 
-The history ends an hour from now, since slo-generator always queries at the current instant:
-30 days of raw requests from JOBS jobs scraped every minute (each SLO's selectors carry their
-own `slo_bench!="<i>"` matcher, so no two SLOs share a query and each scans its job's two
-series), and for every SLO the series `slo generate-rules` records, written directly as
-promtool would record them (5m rates every RECORD_STEP over the whole window; the burn-window
-ratios and the info series every minute, and the window sums of the 5m rates every 2m, over
-the last two hours) rather than evaluated, which for 1,000 SLOs would take hours. The first RULE_SLOS SLOs also get 30 days of Sloth's 5m error ratio,
-which its period rule averages.
+Reports: one Prometheus whose history ends an hour from now, since slo-generator always
+queries at the current instant: 30 days of raw requests from JOBS jobs scraped every minute
+(each SLO's selectors carry their own `slo_bench!="<i>"` matcher, so no two SLOs share a query
+and each scans its job's two series), and for every SLO the series `slo generate-rules`
+records, written directly as promtool would record them (5m rates every RECORD_STEP over the
+whole window; the burn-window ratios and the info series every minute, and the window sums of
+the 5m rates every 2m, over the last two hours) rather than evaluated, which for 1,000 SLOs
+would take hours.
 
 Per run: wall time and peak RSS (GNU time), and the HTTP queries it made (Prometheus' own
 prometheus_http_requests_total on /api/v1/query and /api/v1/query_range, before and after).
-Rule cost: the rules of RULE_SLOS SLOs loaded into the same Prometheus (every group every 20s
-so that a few rounds take a minute), the sum over groups of each group's `evaluationTime`
+Rule cost: another Prometheus whose history ends a minute ago (the same raw requests, and
+30 days of the 5m series each rule set's window rule sums: our 5m event rates, Sloth's 5m
+error ratio, every RECORD_STEP), so that what the rules record goes to the head as in use; the
+rules of RULE_SLOS SLOs loaded (every group every 20s so that a few rounds take a minute), the sum over groups of each group's `evaluationTime`
 from /api/v1/rules, averaged over three rounds after the first, by kind of group and in all;
 and per minute at the intervals the rules really have (ours: 1m, the compliance-window group
 2m; Sloth: 1m). Each rule set is measured twice, alternately.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -61,8 +64,10 @@ def selectors(i):
     return f'http_requests_total{{{job},status="5xx"}}', f"http_requests_total{{{job}}}"
 
 
-def write_history(out, count, rule_slos, end):
-    """Raw counters, the recorded series of `count` SLOs, Sloth's 5m ratio of `rule_slos`."""
+def write_history(out, end, report_slos, rule_slos):
+    """Raw counters up to `end`; for `report_slos` SLOs the series `slo report --source rules`
+    reads (the 5m rates over the whole window, the rest over its last two hours); for
+    `rule_slos` SLOs the 30 days of 5m series the window rules of both rule sets sum."""
     start = end - DAYS * 86400 - 2 * 3600
     recent = end - 2 * 3600
     out.write("# TYPE http_requests counter\n")
@@ -74,34 +79,73 @@ def write_history(out, count, rule_slos, end):
                 for t in range(start, end + 1, SCRAPE)
             )
 
-    def family(name, labels_of, value, times):
+    def family(name, count, labels_of, value, times):
         out.write(f"# TYPE {name} gauge\n")
         for i in range(count):
             head = f"{name}{{{labels_of(i)}}}"
-            if head.endswith("{}"):
-                continue
             out.writelines(f"{head} {value} {t}\n" for t in times)
 
     native = lambda i: f'slo_service="bench",slo_name="slo-{i}"'  # noqa: E731
-    family("slo:sli_total_events:rate5m", native, 16.67, range(start, end + 1, RECORD_STEP))
-    family("slo:sli_bad_events:rate5m", native, 0.01667, range(start, end + 1, RECORD_STEP))
+    whole = range(start, end + 1, RECORD_STEP)
+    rates = max(report_slos, rule_slos)
+    family("slo:sli_total_events:rate5m", rates, native, 16.67, whole)
+    family("slo:sli_bad_events:rate5m", rates, native, 0.01667, whole)
     # The window's rate samples summed, as the compliance-window group records them.
     per_window = DAYS * 86400 // RECORD_STEP
     for events, rate in (("total", 16.67), ("bad", 0.01667)):
-        family(f"slo:sli_{events}_events:sum{DAYS}d_rate5m",
+        family(f"slo:sli_{events}_events:sum{DAYS}d_rate5m", report_slos,
                lambda i: f'{native(i)},slo_window="{DAYS}d"', round(rate * per_window, 6),
                range(recent, end + 1, LONG_STEP))
-    family("slo_info", lambda i: f'{native(i)},slo_objective="99.9",slo_window="{DAYS}d"', 1,
+    family("slo_info", report_slos,
+           lambda i: f'{native(i)},slo_objective="99.9",slo_window="{DAYS}d"', 1,
            range(recent, end + 1, 60))
     for w in BURN_WINDOWS:
-        family(f"slo:sli_error:ratio_rate{w}", lambda i: f'{native(i)},slo_window="{w}"',
-               0.001, range(recent, end + 1, 60))
+        family(f"slo:sli_error:ratio_rate{w}", report_slos,
+               lambda i: f'{native(i)},slo_window="{w}"', 0.001, range(recent, end + 1, 60))
     sloth = lambda i: (  # noqa: E731
-        f'sloth_id="bench-slo-{i}",sloth_service="bench",sloth_slo="slo-{i}",sloth_window="5m"'
-        if i < rule_slos else "")
+        f'sloth_id="bench-slo-{i}",sloth_service="bench",sloth_slo="slo-{i}",sloth_window="5m"')
     # Another metric name than ours, so that the two rule sets never read each other's.
-    family("sloth:sli_error:ratio_rate5m", sloth, 0.001, range(start, end + 1, RECORD_STEP))
+    family("sloth:sli_error:ratio_rate5m", rule_slos, sloth, 0.001, whole)
     out.write("# EOF\n")
+
+
+@contextlib.contextmanager
+def prometheus_with(work, name, end, report_slos, rule_slos):
+    """A Prometheus on its own TSDB holding `write_history(end, ...)`: yields (port, config)."""
+    data = os.path.join(work, f"{name}.om")
+    started = time.time()
+    with open(data, "w") as out:
+        write_history(out, end, report_slos, rule_slos)
+    tsdb = os.path.join(work, f"{name}-tsdb")
+    subprocess.run(
+        # Few large blocks: each block preallocates its chunk files.
+        ["promtool", "tsdb", "create-blocks-from", "openmetrics",
+         "--max-block-duration=744h", data, tsdb],
+        check=True, stdout=subprocess.DEVNULL)
+    os.remove(data)
+    print(f"{name} history: {DAYS}d to {end}, written and backfilled in "
+          f"{time.time() - started:.0f} s")
+    port = free_port()
+    config = os.path.join(work, f"{name}-prometheus.yml")
+    with open(config, "w") as out:
+        out.write("global: {}\n")
+    prometheus = subprocess.Popen(
+        ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tsdb}",
+         "--storage.tsdb.retention.time=100y", "--web.enable-lifecycle",
+         f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            try:
+                get(port, "/-/ready")
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield port, config
+    finally:
+        prometheus.terminate()
+        prometheus.wait()
+        shutil.rmtree(tsdb)
 
 
 def spec(count):
@@ -302,96 +346,82 @@ def main():
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
         binary = os.path.join(ROOT, "target/release/slo")
     slo_generator = os.environ.get("SLO_GENERATOR", "slo-generator")
-    end = (int(time.time()) // 60 + 60) * 60
     work = tempfile.mkdtemp(prefix="bench-source-")
     try:
-        data = os.path.join(work, "data.om")
-        started = time.time()
-        with open(data, "w") as out:
-            write_history(out, max(counts, default=rule_slos), rule_slos, end)
-        tsdb = os.path.join(work, "tsdb")
-        subprocess.run(
-            # Few large blocks: each block preallocates its chunk files.
-            ["promtool", "tsdb", "create-blocks-from", "openmetrics",
-             "--max-block-duration=744h", data, tsdb],
-            check=True, stdout=subprocess.DEVNULL)
-        os.remove(data)
-        print(f"history: {DAYS}d to {end}, written and backfilled in {time.time() - started:.0f} s")
-        port = free_port()
-        config = os.path.join(work, "prometheus.yml")
-        with open(config, "w") as out:
-            out.write("global: {}\n")
-        prometheus = subprocess.Popen(
-            ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tsdb}",
-             "--storage.tsdb.retention.time=100y", "--web.enable-lifecycle",
-             f"--web.listen-address=127.0.0.1:{port}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(600):
-                try:
-                    get(port, "/-/ready")
-                    break
-                except OSError:
-                    time.sleep(0.5)
-            url = f"http://127.0.0.1:{port}"
-            if counts:
-                print("\n| SLOs | tool | wall time | peak RSS | HTTP queries | exit |")
-                print("|---|---|---|---|---|---|")
-            for count in counts:
-                path = os.path.join(work, f"slo-{count}.yaml")
-                with open(path, "w") as out:
-                    out.write(spec(count))
-                runs = [
-                    (f"slo --source {source}",
-                     [binary, "report", "-c", path, "--prometheus-url", url,
-                      "--at", str(int(time.time())), "--format", "json", "--source", source])
-                    for source in ("raw", "rules")
-                ]
-                configs = os.path.join(work, f"slo-generator-{count}")
-                shared = slo_generator_configs(configs, count, url)
-                runs.append(("slo-generator 2.6", [slo_generator, "compute", "-f", configs,
-                                                   "-c", shared]))
-                for name, command in runs:
-                    wall, rss, queries, status = measured(command, port, work)
-                    print(f"| {count} | {name} | {wall:.2f} s | {rss:.0f} MB | {queries:.0f} "
-                          f"| {status} |", flush=True)
-            # The rule files of the first `rule_slos` SLOs, every group every FAST_INTERVAL.
-            path = os.path.join(work, "rules-spec.yaml")
-            with open(path, "w") as out:
-                out.write(spec(rule_slos))
-            ours = os.path.join(work, "ours.rules.yml")
-            subprocess.run([binary, "generate-rules", "-c", path, "-o", ours], check=True)
-            with open(ours) as f:
-                text = f.read()
-            with open(ours, "w") as f:
-                f.write(text.replace("interval: 2m", f"interval: {FAST_INTERVAL}"))
-            sloth = os.path.join(work, "sloth.rules.yml")
-            with open(sloth, "w") as f:
-                f.write(sloth_rules(rule_slos))
-            check = subprocess.run(["promtool", "check", "rules", ours, sloth],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            if check.returncode != 0:
-                sys.exit(f"promtool check rules: {check.stderr}")
-            kinds = ("sli", "long-sli", "meta", "alerts")
-            print(f"\n| rules of {rule_slos} SLOs, round | groups | "
-                  + " | ".join(kinds)
-                  + " | evaluation time, all groups once | per minute at real intervals |")
-            print("|---|---|" + "---|" * len(kinds) + "---|---|")
-            # Alternately, twice: the first set measured after the reports would otherwise
-            # always run on the coldest Prometheus.
-            for round_ in (1, 2):
-                for name, file in (("slo generate-rules", ours), ("Sloth's shapes", sloth)):
-                    per_evaluation, per_minute, groups, by_kind = rule_cost(port, config, file)
-                    split = " | ".join(f"{by_kind.get(k, 0) * 1000:.0f}" if k in by_kind
-                                       else "(in sli)" for k in kinds)
-                    print(f"| {name}, {round_} | {groups} | {split} "
-                          f"| {per_evaluation * 1000:.0f} ms | {per_minute * 1000:.0f} ms |",
-                          flush=True)
-        finally:
-            prometheus.terminate()
-            prometheus.wait()
+        if counts:
+            report_costs(binary, slo_generator, work, counts)
+        rule_costs(binary, work, rule_slos)
     finally:
         shutil.rmtree(work)
+
+
+def report_costs(binary, slo_generator, work, counts):
+    """Each tool's report of `counts` SLOs. The history ends an hour from now: slo-generator
+    always queries at the current instant."""
+    end = (int(time.time()) // 60 + 60) * 60
+    with prometheus_with(work, "reports", end, max(counts), 0) as (port, _):
+        url = f"http://127.0.0.1:{port}"
+        print("\n| SLOs | tool | wall time | peak RSS | HTTP queries | exit |")
+        print("|---|---|---|---|---|---|")
+        for count in counts:
+            path = os.path.join(work, f"slo-{count}.yaml")
+            with open(path, "w") as out:
+                out.write(spec(count))
+            runs = [
+                (f"slo --source {source}",
+                 [binary, "report", "-c", path, "--prometheus-url", url,
+                  "--at", str(int(time.time())), "--format", "json", "--source", source])
+                for source in ("raw", "rules")
+            ]
+            configs = os.path.join(work, f"slo-generator-{count}")
+            shared = slo_generator_configs(configs, count, url)
+            runs.append(("slo-generator 2.6", [slo_generator, "compute", "-f", configs,
+                                               "-c", shared]))
+            for name, command in runs:
+                wall, rss, queries, status = measured(command, port, work)
+                print(f"| {count} | {name} | {wall:.2f} s | {rss:.0f} MB | {queries:.0f} "
+                      f"| {status} |", flush=True)
+
+
+def rule_costs(binary, work, rule_slos):
+    """Both rule sets of `rule_slos` SLOs, on a Prometheus of their own whose history ends a
+    minute ago: what the rules record goes to the head, as in use (a history reaching past
+    now would make Prometheus refuse every recorded sample as out of bounds), and no series
+    of the report benchmark is there for the rules to read."""
+    end = (int(time.time()) // 60 - 1) * 60
+    with prometheus_with(work, "rules", end, 0, rule_slos) as (port, config):
+        # The rule files of the first `rule_slos` SLOs, every group every FAST_INTERVAL.
+        path = os.path.join(work, "rules-spec.yaml")
+        with open(path, "w") as out:
+            out.write(spec(rule_slos))
+        ours = os.path.join(work, "ours.rules.yml")
+        subprocess.run([binary, "generate-rules", "-c", path, "-o", ours], check=True)
+        with open(ours) as f:
+            text = f.read()
+        with open(ours, "w") as f:
+            f.write(text.replace("interval: 2m", f"interval: {FAST_INTERVAL}"))
+        sloth = os.path.join(work, "sloth.rules.yml")
+        with open(sloth, "w") as f:
+            f.write(sloth_rules(rule_slos))
+        check = subprocess.run(["promtool", "check", "rules", ours, sloth],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if check.returncode != 0:
+            sys.exit(f"promtool check rules: {check.stderr}")
+        kinds = ("sli", "long-sli", "meta", "alerts")
+        print(f"\n| rules of {rule_slos} SLOs, round | groups | "
+              + " | ".join(kinds)
+              + " | evaluation time, all groups once | per minute at real intervals |")
+        print("|---|---|" + "---|" * len(kinds) + "---|---|")
+        # Alternately, twice: whichever set came first would always run on the coldest
+        # Prometheus.
+        for round_ in (1, 2):
+            for name, file in (("slo generate-rules", ours), ("Sloth's shapes", sloth)):
+                per_evaluation, per_minute, groups, by_kind = rule_cost(port, config, file)
+                split = " | ".join(f"{by_kind[k] * 1000:.0f}" if k in by_kind else "(in sli)"
+                                   for k in kinds)
+                print(f"| {name}, {round_} | {groups} | {split} "
+                      f"| {per_evaluation * 1000:.0f} ms | {per_minute * 1000:.0f} ms |",
+                      flush=True)
 
 
 if __name__ == "__main__":
