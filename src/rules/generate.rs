@@ -39,7 +39,7 @@ const RATE_WINDOW: Window = minutes(5);
 /// 1m rates is 4,320 samples, of 15s scrapes 17,280 per series). Each 5m rate reaches 5m back,
 /// so the sum counts the window as if 2.5m earlier: the same events under daily cycles, whose
 /// edges a day apart see the same traffic, and at most 1.7% off a day when the traffic at one
-/// edge is 10 times the day's (6h: 7%, measured, too far for a burn rate).
+/// edge is 10 times the day's (6h: 7.5%, measured, too far for a burn rate).
 const SUMMED_FROM: Window = minutes(24 * 60);
 
 /// One step of the chain: the group it makes for one SLO.
@@ -137,7 +137,8 @@ impl<'a> SloContext<'a> {
     }
 }
 
-/// 5m event rates (what the compliance-window ratio sums) and the alert windows' ratios.
+/// 5m event rates (what the compliance-window ratio sums) and the alert windows' ratios: over
+/// 5m their quotient, over [`SUMMED_FROM`] and longer their sums', else from the raw series.
 fn sli_group(context: &SloContext) -> RuleGroup {
     let sli = &context.slo.sli;
     let mut rules = Vec::new();
